@@ -1,0 +1,132 @@
+import CEmber
+import EmberAutograd
+import EmberData
+import EmberNN
+import EmberOptim
+import EmberTensor
+import Glibc
+
+/// The per-thread last error: a malloc'd C string in a pthread key, freed
+/// when the thread exits or the next error replaces it.
+enum LastError {
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+
+    static func set(_ message: String) {
+        let old = pthread_getspecific(key)
+        pthread_setspecific(key, strdup(message))
+        free(old)
+    }
+
+    static var current: UnsafePointer<CChar> {
+        if let p = pthread_getspecific(key) { return UnsafePointer(p.assumingMemoryBound(to: CChar.self)) }
+        return emptyString
+    }
+
+    static let emptyString: UnsafePointer<CChar> = {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        p.pointee = 0
+        return UnsafePointer(p)
+    }()
+}
+
+extension EmberError.Kind {
+    var status: ember_status {
+        switch self {
+        case .invalidArgument: EMBER_ERR_INVALID_ARGUMENT
+        case .invalidHandle: EMBER_ERR_INVALID_HANDLE
+        case .shape: EMBER_ERR_SHAPE
+        case .dtype: EMBER_ERR_DTYPE
+        case .outOfMemory: EMBER_ERR_OUT_OF_MEMORY
+        case .state: EMBER_ERR_STATE
+        case .io: EMBER_ERR_IO
+        case .internal: EMBER_ERR_INTERNAL
+        }
+    }
+}
+
+/// Records a failure of `function` and returns its status.
+func fail(_ function: StaticString, _ error: Error) -> ember_status {
+    let e = (error as? EmberError) ?? EmberError(.internal, "unexpected error: \(error)")
+    LastError.set("\(function): \(e.message)")
+    return e.kind.status
+}
+
+/// The body of every fallible export: runs `body`, turning a thrown error
+/// into a status and the last error message.
+@inline(__always)
+func call(_ function: StaticString, _ body: () throws -> Void) -> ember_status {
+    do {
+        try body()
+        return EMBER_OK
+    } catch {
+        return fail(function, error)
+    }
+}
+
+/// As `call`, for exports whose result is a new tensor handle in `out`:
+/// `out` is cleared first and set only on success.
+@inline(__always)
+func returning(_ function: StaticString, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+               _ body: () throws -> Tensor) -> ember_status {
+    guard let out else { return fail(function, EmberError.invalidArgument("argument 'out' is NULL")) }
+    out.pointee = nil
+    do {
+        out.pointee = Handles.tensors.insert(try body())
+        return EMBER_OK
+    } catch {
+        return fail(function, error)
+    }
+}
+
+/// Records a failure of a query that returns a sentinel instead of a status.
+func failQuery(_ function: StaticString, _ error: Error) {
+    _ = fail(function, error)
+}
+
+/// Reads a C shape argument, validating the pointer and the number of dims.
+func readShape(_ shape: UnsafePointer<Int64>?, _ ndim: Int64, _ argument: StaticString = "shape") throws -> [Int] {
+    guard ndim >= 0 else { throw EmberError.invalidArgument("ndim must be >= 0, got \(ndim)") }
+    guard ndim <= Int64(Shapes.maxDims) else {
+        throw EmberError.invalidArgument("ndim \(ndim) exceeds the maximum of \(Shapes.maxDims) dimensions")
+    }
+    if ndim == 0 { return [] }
+    guard let shape else { throw EmberError.invalidArgument("argument '\(argument)' is NULL but ndim is \(ndim)") }
+    return (0..<Int(ndim)).map { Int(shape[$0]) }
+}
+
+/// Reads a C list of dims (may be empty).
+func readDims(_ dims: UnsafePointer<Int64>?, _ count: Int64, _ argument: StaticString = "dims") throws -> [Int] {
+    try readShape(dims, count, argument)
+}
+
+/// A C dtype value as a DType.
+func readDType(_ dtype: ember_dtype, _ argument: StaticString = "dtype") throws -> DType {
+    guard let d = DType(rawValue: Int32(truncatingIfNeeded: dtype.rawValue)), dtype.rawValue <= 2 else {
+        throw EmberError.dtype("argument '\(argument)' is not a valid ember_dtype (\(dtype.rawValue)); expected EMBER_FLOAT32, EMBER_FLOAT64 or EMBER_INT64")
+    }
+    return d
+}
+
+/// A C string argument.
+func readString(_ s: UnsafePointer<CChar>?, _ argument: StaticString) throws -> String {
+    guard let s else { throw EmberError.invalidArgument("argument '\(argument)' is NULL") }
+    return String(cString: s)
+}
+
+/// Shorthands for the handle lookups every export does.
+@inline(__always) func tensor(_ h: OpaquePointer?, _ argument: StaticString) throws -> Tensor {
+    try Handles.tensors.get(h, argument)
+}
+@inline(__always) func module(_ h: OpaquePointer?, _ argument: StaticString) throws -> Module {
+    try Handles.modules.get(h, argument)
+}
+@inline(__always) func optimizer(_ h: OpaquePointer?, _ argument: StaticString) throws -> Optimizer {
+    try Handles.optimizers.get(h, argument)
+}
+@inline(__always) func loader(_ h: OpaquePointer?, _ argument: StaticString) throws -> EmberData.DataLoader {
+    try Handles.loaders.get(h, argument)
+}

@@ -1,0 +1,114 @@
+import CEmber
+import EmberAutograd
+import EmberData
+import EmberNN
+import EmberOptim
+import EmberTensor
+import Synchronization
+
+/// The kinds of handle, each with its own tag in the handle's top byte, so a
+/// handle of the wrong kind is recognised without consulting any table.
+enum HandleKind: UInt64 {
+    case tensor = 0xE1, module = 0xE2, optimizer = 0xE3, dataloader = 0xE4
+
+    var noun: String {
+        switch self {
+        case .tensor: "tensor"
+        case .module: "module"
+        case .optimizer: "optimizer"
+        case .dataloader: "data loader"
+        }
+    }
+}
+
+/// Live handles of one kind: a slot table with generation counters. A handle
+/// is not a pointer but [kind:8][generation:24][slot+1:32], so NULL, a freed
+/// handle (stale generation), a double free, a handle of another kind and a
+/// stray pointer are all recognised and reported, never dereferenced.
+final class HandleTable<Object: AnyObject>: @unchecked Sendable {
+    struct Slots {
+        var objects: [Object?] = []
+        var generations: [UInt32] = []
+        var free: [UInt32] = []
+        var live = 0
+    }
+
+    let kind: HandleKind
+    private let slots = Mutex(Slots())
+
+    init(_ kind: HandleKind) { self.kind = kind }
+
+    /// A new handle owning a reference to `object`.
+    func insert(_ object: Object) -> OpaquePointer {
+        let (index, generation) = slots.withLock { s -> (UInt32, UInt32) in
+            s.live += 1
+            if let i = s.free.popLast() {
+                s.objects[Int(i)] = object
+                return (i, s.generations[Int(i)])
+            }
+            s.objects.append(object)
+            s.generations.append(1)
+            return (UInt32(s.objects.count - 1), 1)
+        }
+        let bits = (kind.rawValue << 56) | (UInt64(generation) << 32) | UInt64(index + 1)
+        return OpaquePointer(bitPattern: UInt(bits))!
+    }
+
+    /// The object behind a handle, or an INVALID_HANDLE error naming the argument.
+    @inline(__always)
+    func get(_ handle: OpaquePointer?, _ argument: StaticString) throws -> Object {
+        let bits = UInt64(UInt(bitPattern: handle))
+        let index = Int(bits & 0xFFFF_FFFF) - 1, generation = UInt32((bits >> 32) & 0xFF_FFFF)
+        if bits >> 56 == kind.rawValue, index >= 0,
+           let object = slots.withLock({ s in index < s.objects.count && s.generations[index] == generation ? s.objects[index] : nil }) {
+            return object
+        }
+        throw invalid(handle, argument)
+    }
+
+    /// Releases a handle; false (nothing changed) if it is not a live handle of this kind.
+    func remove(_ handle: OpaquePointer?) -> Bool {
+        let bits = UInt64(UInt(bitPattern: handle))
+        let index = Int(bits & 0xFFFF_FFFF) - 1, generation = UInt32((bits >> 32) & 0xFF_FFFF)
+        guard bits >> 56 == kind.rawValue, index >= 0 else { return false }
+        // Take the object out under the lock and release it after: its deinit
+        // may free a whole graph and must not hold up other threads.
+        let released: Object? = slots.withLock { s -> Object? in
+            guard index < s.objects.count, s.generations[index] == generation, let object = s.objects[index] else { return nil }
+            s.objects[index] = nil
+            s.generations[index] = (s.generations[index] + 1) & 0xFF_FFFF
+            if s.generations[index] == 0 { s.generations[index] = 1 }
+            s.free.append(UInt32(index))
+            s.live -= 1
+            return object
+        }
+        return released != nil
+    }
+
+    /// The number of live handles (tests use it to check that nothing leaks).
+    var liveCount: Int { slots.withLock { $0.live } }
+
+    /// Why a handle is not a live one of this kind, as a message.
+    func invalid(_ handle: OpaquePointer?, _ argument: StaticString) -> EmberError {
+        let bits = UInt64(UInt(bitPattern: handle))
+        let what: String
+        if handle == nil {
+            what = "is NULL"
+        } else if let other = HandleKind(rawValue: bits >> 56), other != kind {
+            what = "is a \(other.noun) handle, not a \(kind.noun) handle"
+        } else if bits >> 56 == kind.rawValue {
+            what = "is a \(kind.noun) handle that has been freed"
+        } else {
+            what = "is not an Ember handle"
+        }
+        return EmberError(.invalidHandle, "argument '\(argument)' \(what)")
+    }
+}
+
+/// The tables, one per kind.
+enum Handles {
+    static let tensors = HandleTable<Tensor>(.tensor)
+    static let modules = HandleTable<Module>(.module)
+    static let optimizers = HandleTable<Optimizer>(.optimizer)
+    static let loaders = HandleTable<DataLoader>(.dataloader)
+}

@@ -1,0 +1,150 @@
+import EmberTensor
+
+/// What a node's backward receives besides the incoming gradient.
+public struct BackwardContext {
+    @usableFromInline unowned(unsafe) let node: Node
+
+    /// The i-th tensor the op saved (in `record(saving:)` order).
+    @inlinable public func saved(_ i: Int) -> Tensor { node.saved[i] }
+
+    /// Whether input `i` wants a gradient; a backward may skip the others.
+    @inlinable public func needsGrad(_ i: Int) -> Bool { node.edges[i] != nil }
+
+    /// The op's own output, when it saved it (`saveOutput: true`). Re-attached
+    /// to the node, so a backward written in differentiable ops can itself be
+    /// differentiated (create_graph).
+    public var output: Tensor { Tensor(node.savedOutput!, gradFn: node) }
+}
+
+/// A backward function: given d(loss)/d(output), one gradient per input (nil
+/// where an input needs none). Written in differentiable Tensor ops, so that
+/// with create_graph the backward pass is itself recorded. It must capture
+/// only values (shapes, scalars), never tensors: tensors go through `saving:`
+/// so that graph teardown stays iterative.
+public typealias BackwardFunction = (_ grad: Tensor, _ ctx: BackwardContext) throws -> [Tensor?]
+
+/// A recorded operation in the graph (torch's grad_fn), or the gradient
+/// accumulator of a leaf (torch's AccumulateGrad).
+public final class Node {
+    /// torch's class name for the node ("AddBackward0", "AccumulateGrad").
+    public let name: String
+    /// The nodes that receive this node's input gradients, one per input
+    /// (nil for inputs that need no gradient).
+    @usableFromInline var edges: ContiguousArray<Node?>
+    @usableFromInline var saved: ContiguousArray<Tensor>
+    var savedOutput: NDArray?
+    var backward: BackwardFunction?
+    /// The leaf, for an accumulator.
+    let variable: Tensor?
+    /// Shape and dtype of the output, to check the gradients flowing into it.
+    let outputShape: [Int]
+    let outputDType: DType
+    /// Set once backward has freed the saved values (without retain_graph).
+    public private(set) var isReleased = false
+
+    // Engine scratch, valid only during one backward.
+    var pending: Tensor?
+    var dependencies = 0
+
+    init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<Tensor>, savedOutput: NDArray?,
+         outputShape: [Int], outputDType: DType, backward: @escaping BackwardFunction) {
+        self.name = name
+        self.edges = edges
+        self.saved = saved
+        self.savedOutput = savedOutput
+        self.backward = backward
+        self.variable = nil
+        self.outputShape = outputShape
+        self.outputDType = outputDType
+    }
+
+    init(accumulating leaf: Tensor) {
+        self.name = "AccumulateGrad"
+        self.edges = []
+        self.saved = []
+        self.savedOutput = nil
+        self.backward = nil
+        self.variable = leaf
+        self.outputShape = leaf.shape
+        self.outputDType = leaf.dtype
+    }
+
+    var isAccumulator: Bool { variable != nil }
+
+    /// The nodes this one sends gradients to (for inspection and tests).
+    public var nextFunctions: [Node?] { Array(edges) }
+
+    /// Frees what backward needed; a later backward through this node fails.
+    func release() {
+        backward = nil
+        savedOutput = nil
+        var stack: [Node] = []
+        Node.drain(&saved, into: &stack)
+        isReleased = true
+        Node.teardown(&stack)
+    }
+
+    deinit {
+        if edges.isEmpty && saved.isEmpty { return }
+        var stack: [Node] = []
+        Node.drain(&edges, into: &stack)
+        Node.drain(&saved, into: &stack)
+        Node.teardown(&stack)
+    }
+
+    /// Releases a chain of nodes iteratively: a node (or saved tensor) that is
+    /// referenced only from here gives up its own references into the work
+    /// list before it dies, so no deinit recurses into the next one. A graph
+    /// of 100,000 ops is freed without deepening the stack.
+    static func teardown(_ stack: inout [Node]) {
+        while var node = stack.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                drain(&node.edges, into: &stack)
+                drain(&node.saved, into: &stack)
+            }
+        }
+    }
+
+    static func drain(_ edges: inout ContiguousArray<Node?>, into stack: inout [Node]) {
+        for case let node? in edges { stack.append(node) }
+        edges = []
+    }
+
+    static func drain(_ tensors: inout ContiguousArray<Tensor>, into stack: inout [Node]) {
+        while var tensor = tensors.popLast() {
+            if isKnownUniquelyReferenced(&tensor) {
+                if let node = tensor.gradFn { stack.append(node); tensor.gradFn = nil }
+                if var grad = tensor.grad, isKnownUniquelyReferenced(&grad), let node = grad.gradFn {
+                    stack.append(node)
+                    grad.gradFn = nil
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Recording
+
+extension Tensor {
+    /// Whether an op on these inputs records a node.
+    @inlinable
+    public static func recording(_ inputs: Tensor...) -> Bool {
+        guard GradMode.isEnabled else { return false }
+        for t in inputs where t.requiresGrad { return true }
+        return false
+    }
+
+    /// Wraps an op's value; when grad mode is on and an input requires grad,
+    /// attaches a node with `backward` (torch.autograd.Function's forward/backward).
+    /// `saving` keeps tensors for backward; `saveOutput` keeps the result itself.
+    public static func record(_ value: NDArray, _ name: String, inputs: [Tensor], saving: [Tensor] = [],
+                              saveOutput: Bool = false, _ backward: @escaping BackwardFunction) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return Tensor(value) }
+        var edges = ContiguousArray<Node?>()
+        edges.reserveCapacity(inputs.count)
+        for input in inputs { edges.append(input.requiresGrad ? input.gradientEdge() : nil) }
+        let node = Node(name: name, edges: edges, saved: ContiguousArray(saving), savedOutput: saveOutput ? value : nil,
+                        outputShape: value.shape, outputDType: value.dtype, backward: backward)
+        return Tensor(value, gradFn: node)
+    }
+}

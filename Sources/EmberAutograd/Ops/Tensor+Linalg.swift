@@ -1,0 +1,81 @@
+import EmberTensor
+
+/// Matrix products with gradients. matmul's 1-D cases are views around one
+/// batched product, so one gradient rule covers all of torch.matmul's forms.
+extension Tensor {
+    /// torch.matmul: dot, matrix-vector, matrix and broadcast batched products.
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        guard ndim >= 1 && other.ndim >= 1 else {
+            throw EmberError.shape("matmul: both arguments need at least 1 dimension, got shapes \(describe(shape)) and \(describe(other.shape))")
+        }
+        guard dtype == other.dtype else {
+            throw EmberError.dtype("matmul: expected both operands to have the same dtype, got \(dtype) and \(other.dtype)")
+        }
+        if ndim >= 2 && other.ndim >= 2 { return try batchedMatmul(other) }
+        // A 1-D operand is a row (left) or column (right) vector whose dimension
+        // is removed from the result.
+        if ndim == 1 && other.ndim >= 1, other.ndim == 1 ? shape[0] != other.shape[0] : shape[0] != other.shape[other.ndim - 2] {
+            throw EmberError.shape("matmul: shapes \(describe(shape)) and \(describe(other.shape)) cannot be multiplied (\(shape[0]) vs \(other.ndim == 1 ? other.shape[0] : other.shape[other.ndim - 2]))")
+        }
+        if other.ndim == 1 && ndim >= 2 && shape[ndim - 1] != other.shape[0] {
+            throw EmberError.shape("matmul: shapes \(describe(shape)) and \(describe(other.shape)) cannot be multiplied (\(shape[ndim - 1]) vs \(other.shape[0]))")
+        }
+        let left = ndim == 1 ? try unsqueeze(0) : self
+        let right = other.ndim == 1 ? try other.unsqueeze(1) : other
+        var result = try left.batchedMatmul(right)
+        if other.ndim == 1 { result = try result.squeeze(-1) }
+        if ndim == 1 { result = try result.squeeze(-2 + (other.ndim == 1 ? 1 : 0)) }
+        return result
+    }
+
+    /// (..., n, k) @ (..., k, m) with broadcast batch dims. d/da = g b^T, d/db = a^T g,
+    /// each summed back over broadcast batch dims.
+    func batchedMatmul(_ other: Tensor) throws -> Tensor {
+        let value = try Kernels.batchedMatmul(array, other.array)
+        let (sa, sb, dt) = (shape, other.shape, dtype)
+        return Tensor.record(value, "MmBackward0", inputs: [self, other], saving: [self, other]) { g, ctx in
+            let a = ctx.saved(0), b = ctx.saved(1)
+            return [ctx.needsGrad(0) ? try g.matmul(b.transpose(-1, -2)).reduceGrad(to: sa, dt) : nil,
+                    ctx.needsGrad(1) ? try a.transpose(-1, -2).matmul(g).reduceGrad(to: sb, dt) : nil]
+        }
+    }
+
+    /// torch.nn.functional.linear: x W^T + b for x of shape (*, in), W (out, in),
+    /// b (out). One fused node: the bias is the GEMM's initial accumulator.
+    public func linear(weight: Tensor, bias: Tensor?) throws -> Tensor {
+        guard weight.ndim == 2 else {
+            throw EmberError.shape("linear: weight must be 2-D (out_features, in_features), got \(describe(weight.shape))")
+        }
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        guard ndim >= 1, shape[ndim - 1] == inFeatures else {
+            throw EmberError.shape("linear: input of shape \(describe(shape)) does not end in in_features = \(inFeatures) (weight \(describe(weight.shape)))")
+        }
+        if let bias {
+            guard bias.shape == [outFeatures] else {
+                throw EmberError.shape("linear: bias must have shape [\(outFeatures)], got \(describe(bias.shape))")
+            }
+            guard bias.dtype == dtype else { throw EmberError.dtype("linear: input is \(dtype) but bias is \(bias.dtype)") }
+        }
+        guard dtype == weight.dtype else {
+            throw EmberError.dtype("linear: input is \(dtype) but weight is \(weight.dtype); convert one with to(dtype)")
+        }
+        guard dtype.isFloatingPoint else { throw EmberError.dtype("linear: expected a floating input, got \(dtype)") }
+        let x2 = try array.reshaped([-1, inFeatures])
+        let value2 = try Kernels.linear(x2, weight: weight.array, bias: bias?.array)
+        let outShape = Array(shape.dropLast()) + [outFeatures]
+        let value = try value2.reshaped(outShape)
+        let inputShape = shape
+        var inputs = [self, weight]
+        if let bias { inputs.append(bias) }
+        return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
+            let x = ctx.saved(0), w = ctx.saved(1)
+            let g2 = try g.reshape([-1, outFeatures])
+            var grads: [Tensor?] = [
+                ctx.needsGrad(0) ? try g2.matmul(w).reshape(inputShape) : nil,
+                ctx.needsGrad(1) ? try g2.transpose(0, 1).matmul(x.reshape([-1, inFeatures])) : nil,
+            ]
+            if ctx.node.edges.count == 3 { grads.append(ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) }
+            return grads
+        }
+    }
+}

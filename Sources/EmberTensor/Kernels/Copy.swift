@@ -1,0 +1,78 @@
+import Glibc
+
+extension NDArray {
+    /// A contiguous copy (or self, if already contiguous and `force` is false).
+    public func contiguous(force: Bool = false) throws -> NDArray {
+        if !force && isContiguous { return self }
+        let out = try NDArray(empty: shape, dtype: dtype)
+        Kernels.copy(from: self, into: out)
+        return out
+    }
+
+    /// A contiguous copy converted to `dtype` (self if nothing changes).
+    public func cast(to dtype: DType) throws -> NDArray {
+        if dtype == self.dtype { return self }
+        let out = try NDArray(empty: shape, dtype: dtype)
+        Kernels.copy(from: self, into: out)
+        return out
+    }
+}
+
+public enum Kernels {}
+
+extension Kernels {
+    /// Copies `src` into `dst` element by element (same shape; the dtypes may
+    /// differ, converting as torch's `.to(dtype)` does). `dst` must not overlap `src`.
+    public static func copy(from src: NDArray, into dst: NDArray) {
+        if src.dtype == dst.dtype && src.isContiguous && dst.isContiguous {
+            memcpy(dst.rawPointer, src.rawPointer, src.count * src.dtype.itemSize)
+            return
+        }
+        switch (src.dtype, dst.dtype) {
+        case (.float32, .float32): copyLoop(src, dst, Float.self, Float.self)
+        case (.float32, .float64): copyLoop(src, dst, Float.self, Double.self)
+        case (.float32, .int64): copyLoop(src, dst, Float.self, Int64.self)
+        case (.float64, .float32): copyLoop(src, dst, Double.self, Float.self)
+        case (.float64, .float64): copyLoop(src, dst, Double.self, Double.self)
+        case (.float64, .int64): copyLoop(src, dst, Double.self, Int64.self)
+        case (.int64, .float32): copyLoop(src, dst, Int64.self, Float.self)
+        case (.int64, .float64): copyLoop(src, dst, Int64.self, Double.self)
+        case (.int64, .int64): copyLoop(src, dst, Int64.self, Int64.self)
+        }
+    }
+
+    @inline(__always)
+    static func copyLoop<S: Element, D: Element>(_ src: NDArray, _ dst: NDArray, _: S.Type, _: D.Type) {
+        let s = src.pointer(S.self), d = dst.pointer(D.self)
+        let layout = StridedLayout(shape: dst.shape, strides: [dst.strides, src.strides])
+        let so = layout.strides[0].last!, si = layout.strides[1].last!
+        layout.forEachRow { n, offsets in
+            let dp = d + offsets[0], sp = s + offsets[1]
+            if so == 1 && si == 1 {
+                for i in 0..<n { dp[i] = sp[i].cast(to: D.self) }
+            } else {
+                for i in 0..<n { dp[i * so] = sp[i * si].cast(to: D.self) }
+            }
+        }
+    }
+
+    /// Fills `dst` (any layout) with `value` converted to its dtype.
+    public static func fill(_ dst: NDArray, with value: Double) {
+        switch dst.dtype {
+        case .float32: fillLoop(dst, Float(castFrom: value))
+        case .float64: fillLoop(dst, value)
+        case .int64: fillLoop(dst, Int64(castFrom: value))
+        }
+    }
+
+    @inline(__always)
+    static func fillLoop<T: Element>(_ dst: NDArray, _ value: T) {
+        let d = dst.pointer(T.self)
+        let layout = StridedLayout(shape: dst.shape, strides: [dst.strides])
+        let so = layout.strides[0].last!
+        layout.forEachRow { n, offsets in
+            let dp = d + offsets[0]
+            if so == 1 { dp.update(repeating: value, count: n) } else { for i in 0..<n { dp[i * so] = value } }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+/// Elementwise kernels: binary ops with broadcasting and type promotion, ops
+/// with a scalar, and unary maps. The loops run on typed pointers over the
+/// collapsed layout of StridedLayout, with a contiguous fast path the
+/// compiler vectorises.
+
+/// Arithmetic that wraps for int64 (torch's integer ops wrap; Swift's trap).
+public protocol NumericElement: Element, Comparable {
+    static func plus(_ a: Self, _ b: Self) -> Self
+    static func minus(_ a: Self, _ b: Self) -> Self
+    static func times(_ a: Self, _ b: Self) -> Self
+}
+
+extension Float: NumericElement {
+    @inlinable public static func plus(_ a: Float, _ b: Float) -> Float { a + b }
+    @inlinable public static func minus(_ a: Float, _ b: Float) -> Float { a - b }
+    @inlinable public static func times(_ a: Float, _ b: Float) -> Float { a * b }
+}
+
+extension Double: NumericElement {
+    @inlinable public static func plus(_ a: Double, _ b: Double) -> Double { a + b }
+    @inlinable public static func minus(_ a: Double, _ b: Double) -> Double { a - b }
+    @inlinable public static func times(_ a: Double, _ b: Double) -> Double { a * b }
+}
+
+extension Int64: NumericElement {
+    @inlinable public static func plus(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
+    @inlinable public static func minus(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
+    @inlinable public static func times(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
+}
+
+/// Binary elementwise operations.
+public enum BinaryOp: Sendable {
+    case add, sub, mul, div
+
+    /// Division is true division: integer inputs give a float.
+    var alwaysFloat: Bool { self == .div }
+}
+
+/// Unary elementwise operations.
+public enum UnaryOp: Sendable {
+    case neg, exp, log, relu
+
+    /// Ops that turn integer inputs into the default float, as torch does.
+    var floatResult: Bool {
+        switch self {
+        case .exp, .log: true
+        case .neg, .relu: false
+        }
+    }
+}
+
+extension Kernels {
+    // MARK: - Binary
+
+    /// `op(a, b)` with broadcasting and torch's type promotion.
+    public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray) throws -> NDArray {
+        var dtype = promoteTypes([(a.dtype, a.ndim == 0 ? .zeroDim : .dimensioned),
+                                  (b.dtype, b.ndim == 0 ? .zeroDim : .dimensioned)])
+        if op.alwaysFloat { dtype = dtype.floatingCounterpart }
+        let shape = try Shapes.broadcast(a.shape, b.shape)
+        let out = try NDArray(empty: shape, dtype: dtype)
+        try binary(op, a.cast(to: dtype), b.cast(to: dtype), into: out)
+        return out
+    }
+
+    /// `op(a, b)` written into `out`, whose shape is the broadcast shape and
+    /// whose dtype is a's and b's. `out` may alias a or b exactly (in place).
+    public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, into out: NDArray) throws {
+        let layout = StridedLayout(shape: out.shape, strides: [
+            out.strides,
+            Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
+            Shapes.broadcastStrides(b.shape, b.strides, to: out.shape),
+        ])
+        switch out.dtype {
+        case .float32: binaryFloat(op, a, b, out, layout, Float.self)
+        case .float64: binaryFloat(op, a, b, out, layout, Double.self)
+        case .int64:
+            switch op {
+            case .add: map2(a, b, out, layout, Int64.plus)
+            case .sub: map2(a, b, out, layout, Int64.minus)
+            case .mul: map2(a, b, out, layout, Int64.times)
+            case .div: throw EmberError.internal("integer true division reached the int64 kernel")
+            }
+        }
+    }
+
+    @inline(__always)
+    static func binaryFloat<T: FloatElement & NumericElement>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray,
+                                                              _ layout: StridedLayout, _: T.Type) {
+        switch op {
+        case .add: map2(a, b, out, layout) { (x: T, y: T) in x + y }
+        case .sub: map2(a, b, out, layout) { (x: T, y: T) in x - y }
+        case .mul: map2(a, b, out, layout) { (x: T, y: T) in x * y }
+        case .div: map2(a, b, out, layout) { (x: T, y: T) in x / y }
+        }
+    }
+
+    /// The loop behind every binary op: contiguous, scalar-broadcast and
+    /// general strided rows.
+    @inline(__always)
+    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, _ layout: StridedLayout,
+                                        _ f: (T, T) -> T) {
+        let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
+        let so = layout.strides[0].last!, sa = layout.strides[1].last!, sb = layout.strides[2].last!
+        layout.forEachRow { n, offsets in
+            let po = o + offsets[0], xa = pa + offsets[1], xb = pb + offsets[2]
+            if so == 1 && sa == 1 && sb == 1 {
+                for i in 0..<n { po[i] = f(xa[i], xb[i]) }
+            } else if so == 1 && sa == 1 && sb == 0 {
+                let y = xb[0]
+                for i in 0..<n { po[i] = f(xa[i], y) }
+            } else if so == 1 && sa == 0 && sb == 1 {
+                let x = xa[0]
+                for i in 0..<n { po[i] = f(x, xb[i]) }
+            } else {
+                for i in 0..<n { po[i * so] = f(xa[i * sa], xb[i * sb]) }
+            }
+        }
+    }
+
+    // MARK: - With a scalar
+
+    /// The dtype of `a op scalar`: a floating tensor keeps its dtype; an int64
+    /// tensor stays int64 for an integral scalar and becomes float32 otherwise
+    /// (and always for true division).
+    public static func scalarResultType(_ op: BinaryOp, _ a: DType, _ scalar: Double) -> DType {
+        let scalarType: DType = scalar.rounded(.towardZero) == scalar && abs(scalar) < 9.2e18 ? .int64 : .float32
+        let dtype = promoteTypes([(a, .dimensioned), (scalarType, .scalar)])
+        return op.alwaysFloat ? dtype.floatingCounterpart : dtype
+    }
+
+    /// `op(a, scalar)`, or `op(scalar, a)` if `reversed`.
+    public static func binary(_ op: BinaryOp, _ a: NDArray, scalar: Double, reversed: Bool = false) throws -> NDArray {
+        let dtype = scalarResultType(op, a.dtype, scalar)
+        let out = try NDArray(empty: a.shape, dtype: dtype)
+        let s = try NDArray.scalar(scalar, dtype: dtype)
+        try binary(op, reversed ? s : a.cast(to: dtype), reversed ? a.cast(to: dtype) : s, into: out)
+        return out
+    }
+
+    // MARK: - Unary
+
+    /// `op(x)`; exp and log give float32 for int64 input, as torch does.
+    public static func unary(_ op: UnaryOp, _ x: NDArray) throws -> NDArray {
+        let dtype = op.floatResult ? x.dtype.floatingCounterpart : x.dtype
+        let source = try x.cast(to: dtype)
+        let out = try NDArray(empty: x.shape, dtype: dtype)
+        let layout = StridedLayout(shape: out.shape, strides: [out.strides, source.strides])
+        switch dtype {
+        case .float32: unaryFloat(op, source, out, layout, Float.self)
+        case .float64: unaryFloat(op, source, out, layout, Double.self)
+        case .int64:
+            switch op {
+            case .neg: map1(source, out, layout) { (v: Int64) in 0 &- v }
+            case .relu: map1(source, out, layout) { (v: Int64) in v < 0 ? 0 : v }
+            case .exp, .log: throw EmberError.internal("float op reached the int64 kernel")
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _ layout: StridedLayout, _: T.Type) {
+        switch op {
+        case .neg: map1(x, out, layout) { (v: T) in -v }
+        case .exp: map1(x, out, layout) { (v: T) in T.exp(v) }
+        case .log: map1(x, out, layout) { (v: T) in T.log(v) }
+        // NaN passes through, as torch's clamp_min(0) does.
+        case .relu: map1(x, out, layout) { (v: T) in v < 0 ? 0 : v }
+        }
+    }
+
+    /// The loop behind every unary op.
+    @inline(__always)
+    public static func map1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, _ layout: StridedLayout, _ f: (T) -> U) {
+        let o = out.pointer(U.self), px = x.pointer(T.self)
+        let so = layout.strides[0].last!, sx = layout.strides[1].last!
+        layout.forEachRow { n, offsets in
+            let po = o + offsets[0], xx = px + offsets[1]
+            if so == 1 && sx == 1 {
+                for i in 0..<n { po[i] = f(xx[i]) }
+            } else {
+                for i in 0..<n { po[i * so] = f(xx[i * sx]) }
+            }
+        }
+    }
+
+    /// A float mask (1 where `x > 0`, else 0) in x's dtype: relu's derivative.
+    public static func positiveMask(_ x: NDArray) throws -> NDArray {
+        let out = try NDArray(empty: x.shape, dtype: x.dtype)
+        let layout = StridedLayout(shape: out.shape, strides: [out.strides, x.strides])
+        switch x.dtype {
+        case .float32: map1(x, out, layout) { (v: Float) -> Float in v > 0 ? 1 : 0 }
+        case .float64: map1(x, out, layout) { (v: Double) -> Double in v > 0 ? 1 : 0 }
+        case .int64: map1(x, out, layout) { (v: Int64) -> Int64 in v > 0 ? 1 : 0 }
+        }
+        return out
+    }
+}
+
+extension NDArray {
+    /// A 0-dim array holding `value` converted to `dtype`.
+    public static func scalar(_ value: Double, dtype: DType) throws -> NDArray {
+        let out = try NDArray(empty: [], dtype: dtype)
+        Kernels.fill(out, with: value)
+        return out
+    }
+}

@@ -1,0 +1,146 @@
+/// Reductions over dimensions: sum, mean, argmax. Sums accumulate in double
+/// precision (int64 in int64) and round once, so float32 results are at
+/// least as accurate as torch's pairwise summation.
+extension Kernels {
+    /// The shape of a reduction over `dims` (normalised, distinct).
+    public static func reducedShape(_ shape: [Int], dims: [Int], keepdim: Bool) -> [Int] {
+        var out: [Int] = []
+        for d in 0..<shape.count {
+            if dims.contains(d) { if keepdim { out.append(1) } } else { out.append(shape[d]) }
+        }
+        return out
+    }
+
+    /// The sum over `dims` (all dims if empty); int64 stays int64.
+    public static func sum(_ x: NDArray, dims: [Int], keepdim: Bool) throws -> NDArray {
+        try reduceSum(x, dims: dims, keepdim: keepdim, mean: false)
+    }
+
+    /// The mean over `dims` (all dims if empty); floating dtypes only.
+    public static func mean(_ x: NDArray, dims: [Int], keepdim: Bool) throws -> NDArray {
+        guard x.dtype.isFloatingPoint else {
+            throw EmberError.dtype("mean: could not infer the output dtype: the input dtype must be floating, got \(x.dtype)")
+        }
+        return try reduceSum(x, dims: dims, keepdim: keepdim, mean: true)
+    }
+
+    static func reduceSum(_ x: NDArray, dims requested: [Int], keepdim: Bool, mean: Bool) throws -> NDArray {
+        let dims = requested.isEmpty ? Array(0..<x.ndim) : try Shapes.normalize(dims: requested, x.ndim)
+        let keptShape = x.shape.enumerated().map { dims.contains($0.offset) ? 1 : $0.element }
+        let outShape = reducedShape(x.shape, dims: dims, keepdim: keepdim)
+        let out = try NDArray(empty: outShape, dtype: x.dtype)
+        var reduced = 1
+        for d in dims where d < x.ndim { reduced &*= x.shape[d] }
+        // Accumulate into a contiguous buffer shaped like x with the reduced dims
+        // set to 1, read back with stride 0 along them.
+        let accStrides = Shapes.broadcastStrides(keptShape, Shapes.contiguousStrides(keptShape), to: x.shape)
+        let layout = StridedLayout(shape: x.shape, strides: [accStrides, x.strides])
+        let outCount = out.count
+        switch x.dtype {
+        case .float32, .float64:
+            let acc = try NDArray(empty: [outCount], dtype: .float64)
+            let a = acc.pointer(Double.self)
+            a.update(repeating: 0, count: outCount)
+            if x.dtype == .float32 { accumulate(x, layout, a, Float.self) } else { accumulate(x, layout, a, Double.self) }
+            if mean {
+                // torch gives NaN for the mean of nothing.
+                let n = Double(reduced)
+                for i in 0..<outCount { a[i] = a[i] / n }
+            }
+            if x.dtype == .float32 {
+                let o = out.pointer(Float.self)
+                for i in 0..<outCount { o[i] = Float(a[i]) }
+            } else {
+                out.pointer(Double.self).update(from: a, count: outCount)
+            }
+        case .int64:
+            let o = out.pointer(Int64.self)
+            o.update(repeating: 0, count: outCount)
+            let px = x.pointer(Int64.self)
+            let sa = layout.strides[0].last!, sx = layout.strides[1].last!
+            layout.forEachRow { n, offsets in
+                let po = o + offsets[0], xx = px + offsets[1]
+                if sa == 0 {
+                    var s: Int64 = 0
+                    for i in 0..<n { s = s &+ xx[i * sx] }
+                    po[0] = po[0] &+ s
+                } else {
+                    for i in 0..<n { po[i * sa] = po[i * sa] &+ xx[i * sx] }
+                }
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func accumulate<T: FloatElement>(_ x: NDArray, _ layout: StridedLayout, _ acc: UnsafeMutablePointer<Double>, _: T.Type) {
+        let px = x.pointer(T.self)
+        let sa = layout.strides[0].last!, sx = layout.strides[1].last!
+        layout.forEachRow { n, offsets in
+            let pa = acc + offsets[0], xx = px + offsets[1]
+            if sa == 0 {
+                var s = 0.0
+                if sx == 1 { for i in 0..<n { s += Double(xx[i]) } } else { for i in 0..<n { s += Double(xx[i * sx]) } }
+                pa[0] += s
+            } else if sa == 1 && sx == 1 {
+                for i in 0..<n { pa[i] += Double(xx[i]) }
+            } else {
+                for i in 0..<n { pa[i * sa] += Double(xx[i * sx]) }
+            }
+        }
+    }
+
+    /// The int64 index of the first largest element along `dim` (NaN counts as
+    /// largest, as in torch). A dimension of size 0 has no argmax.
+    public static func argmax(_ x: NDArray, dim: Int, keepdim: Bool) throws -> NDArray {
+        let d = try Shapes.normalize(dim, x.ndim)
+        if x.ndim == 0 {
+            guard x.count > 0 else { throw EmberError.invalidArgument("argmax of an empty tensor") }
+            return try NDArray.scalar(0, dtype: .int64)
+        }
+        guard x.shape[d] > 0 else {
+            throw EmberError.invalidArgument("argmax: expected reduction dim \(d) to have a non-zero size (shape \(describe(x.shape)))")
+        }
+        let keptShape = x.shape.enumerated().map { $0.offset == d ? 1 : $0.element }
+        let out = try NDArray(empty: keptShape, dtype: .int64)
+        let o = out.pointer(Int64.self)
+        let length = x.shape[d], stride = x.strides[d]
+        switch x.dtype {
+        case .float32: argmaxLines(x, d, out, length, stride, o, Float.self)
+        case .float64: argmaxLines(x, d, out, length, stride, o, Double.self)
+        case .int64: argmaxLinesInt(x, d, out, length, stride, o)
+        }
+        return keepdim ? out : try out.squeezed(d)
+    }
+
+    static func argmaxLines<T: FloatElement>(_ x: NDArray, _ d: Int, _ out: NDArray, _ length: Int, _ stride: Int,
+                                              _ o: UnsafeMutablePointer<Int64>, _: T.Type) {
+        let px = x.pointer(T.self)
+        forEachLine(shape: x.shape, strides: x.strides, outStrides: out.strides, dim: d) { io, oo in
+            let line = px + io
+            var best = line[0], index = 0
+            if !best.isNaN {
+                for i in 1..<max(length, 1) {
+                    let v = line[i * stride]
+                    if v.isNaN { index = i; break }
+                    if v > best { best = v; index = i }
+                }
+            }
+            o[oo] = Int64(index)
+        }
+    }
+
+    static func argmaxLinesInt(_ x: NDArray, _ d: Int, _ out: NDArray, _ length: Int, _ stride: Int,
+                               _ o: UnsafeMutablePointer<Int64>) {
+        let px = x.pointer(Int64.self)
+        forEachLine(shape: x.shape, strides: x.strides, outStrides: out.strides, dim: d) { io, oo in
+            let line = px + io
+            var best = line[0], index = 0
+            for i in 1..<max(length, 1) where line[i * stride] > best {
+                best = line[i * stride]
+                index = i
+            }
+            o[oo] = Int64(index)
+        }
+    }
+}

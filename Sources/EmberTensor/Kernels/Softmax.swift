@@ -1,0 +1,150 @@
+import Glibc
+
+/// Softmax, log-softmax and the fused cross-entropy kernels. Each line along
+/// `dim` is shifted by its maximum before exponentiating, and sums of
+/// exponentials accumulate in double precision.
+extension Kernels {
+    /// softmax (or log_softmax if `log`) of a floating array along `dim`; the
+    /// result is contiguous.
+    public static func softmax(_ x: NDArray, dim: Int, log: Bool) throws -> NDArray {
+        guard x.dtype.isFloatingPoint else {
+            throw EmberError.dtype("\(log ? "log_softmax" : "softmax"): expected a floating tensor, got \(x.dtype)")
+        }
+        let d = try Shapes.normalize(dim, x.ndim)
+        let out = try NDArray(empty: x.shape, dtype: x.dtype)
+        if out.count == 0 { return out }
+        if x.ndim == 0 {
+            fill(out, with: log ? 0 : 1)
+            return out
+        }
+        let length = x.shape[d], si = x.strides[d], so = out.strides[d]
+        switch x.dtype {
+        case .float32: softmaxLines(x, out, d, length, si, so, log, Float.self)
+        case .float64: softmaxLines(x, out, d, length, si, so, log, Double.self)
+        case .int64: break
+        }
+        return out
+    }
+
+    static func softmaxLines<T: FloatElement>(_ x: NDArray, _ out: NDArray, _ d: Int, _ length: Int, _ si: Int, _ so: Int,
+                                               _ log: Bool, _: T.Type) {
+        let px = x.pointer(T.self), po = out.pointer(T.self)
+        forEachLine(shape: x.shape, strides: x.strides, outStrides: out.strides, dim: d) { io, oo in
+            let line = px + io, dst = po + oo
+            var maxValue = line[0]
+            for i in 1..<length where line[i * si] > maxValue || line[i * si].isNaN { maxValue = line[i * si] }
+            // Shift by 0 when the maximum is infinite, so that an all -inf line
+            // gives NaN (as torch does) rather than inf - inf garbage elsewhere.
+            let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
+            var sum = 0.0
+            if log {
+                for i in 0..<length { sum += Double(T.exp(line[i * si] - shift)) }
+                let logSum = T(Glibc.log(sum))
+                for i in 0..<length { dst[i * so] = line[i * si] - shift - logSum }
+            } else {
+                for i in 0..<length {
+                    let e = T.exp(line[i * si] - shift)
+                    dst[i * so] = e
+                    sum += Double(e)
+                }
+                let inv = 1 / sum
+                for i in 0..<length { dst[i * so] = T(Double(dst[i * so]) * inv) }
+            }
+        }
+    }
+
+    /// Validates class-index targets for logits of shape (N, C) or (C): returns (N, C).
+    public static func checkClassTargets(_ logits: NDArray, _ target: NDArray, function: String) throws -> (Int, Int) {
+        guard logits.dtype.isFloatingPoint else {
+            throw EmberError.dtype("\(function): expected floating logits, got \(logits.dtype)")
+        }
+        guard target.dtype == .int64 else {
+            throw EmberError.dtype("\(function): expected int64 class indices as target, got \(target.dtype)")
+        }
+        let n: Int, c: Int
+        switch (logits.ndim, target.ndim) {
+        case (2, 1) where logits.shape[0] == target.shape[0]:
+            n = logits.shape[0]; c = logits.shape[1]
+        case (1, 0):
+            n = 1; c = logits.shape[0]
+        default:
+            throw EmberError.shape("\(function): expected logits of shape (N, C) with target (N), or (C) with target (), got logits \(describe(logits.shape)) and target \(describe(target.shape))")
+        }
+        let t = try target.contiguous()
+        let pt = t.pointer(Int64.self)
+        for i in 0..<n where pt[i] < 0 || pt[i] >= Int64(c) {
+            throw EmberError.invalidArgument("\(function): target \(pt[i]) is out of bounds for \(c) classes (at position \(i))")
+        }
+        return (n, c)
+    }
+
+    /// Mean cross-entropy of logits (N, C) against int64 targets (N): a 0-dim array.
+    public static func crossEntropy(_ logits: NDArray, _ target: NDArray) throws -> NDArray {
+        let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy")
+        let x = try logits.contiguous(), t = try target.contiguous()
+        let out = try NDArray(empty: [], dtype: logits.dtype)
+        let pt = t.pointer(Int64.self)
+        var total = 0.0
+        switch x.dtype {
+        case .float32: total = crossEntropyRows(x.pointer(Float.self), pt, n, c)
+        case .float64: total = crossEntropyRows(x.pointer(Double.self), pt, n, c)
+        case .int64: break
+        }
+        fill(out, with: n == 0 ? .nan : total / Double(n))
+        return out
+    }
+
+    static func crossEntropyRows<T: FloatElement>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int64>, _ n: Int, _ c: Int) -> Double {
+        var total = 0.0
+        for row in 0..<n {
+            let line = x + row * c
+            var maxValue = line[0]
+            for j in 1..<c where line[j] > maxValue || line[j].isNaN { maxValue = line[j] }
+            let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
+            var sum = 0.0
+            for j in 0..<c { sum += Double(T.exp(line[j] - shift)) }
+            total += Glibc.log(sum) - Double(line[Int(t[row])] - shift)
+        }
+        return total
+    }
+
+    /// d(mean cross-entropy)/d(logits) times `scale`: (softmax(x) - onehot(t)) * scale / N.
+    public static func crossEntropyBackward(_ logits: NDArray, _ target: NDArray, scale: Double) throws -> NDArray {
+        let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy backward")
+        let probabilities = try softmax(logits.ndim == 1 ? logits.unsqueezed(0) : logits, dim: 1, log: false)
+        let t = try target.contiguous()
+        let pt = t.pointer(Int64.self)
+        let factor = n == 0 ? 0 : scale / Double(n)
+        switch probabilities.dtype {
+        case .float32:
+            let p = probabilities.pointer(Float.self)
+            let f = Float(factor)
+            for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
+            for i in 0..<(n * c) { p[i] *= f }
+        case .float64:
+            let p = probabilities.pointer(Double.self)
+            for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
+            for i in 0..<(n * c) { p[i] *= factor }
+        case .int64: break
+        }
+        return logits.ndim == 1 ? try probabilities.squeezed(0) : probabilities
+    }
+
+    /// One-hot rows of class indices: shape (N, C) (or (C) for a 0-dim target) in `dtype`.
+    public static func oneHot(_ target: NDArray, classes c: Int, dtype: DType) throws -> NDArray {
+        let t = try target.contiguous()
+        let out = try NDArray(empty: target.shape + [c], dtype: dtype)
+        fill(out, with: 0)
+        let pt = t.pointer(Int64.self)
+        for i in 0..<t.count {
+            let k = Int(pt[i])
+            guard k >= 0 && k < c else { throw EmberError.invalidArgument("one_hot: class \(k) is out of range for \(c) classes") }
+            switch dtype {
+            case .float32: out.pointer(Float.self)[i * c + k] = 1
+            case .float64: out.pointer(Double.self)[i * c + k] = 1
+            case .int64: out.pointer(Int64.self)[i * c + k] = 1
+            }
+        }
+        return out
+    }
+}

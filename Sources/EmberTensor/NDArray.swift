@@ -1,0 +1,96 @@
+import Glibc
+
+/// An n-dimensional view on a `Storage`: dtype, shape, strides and offset, all
+/// in elements. Value semantics for the metadata; the storage is shared, so
+/// views (reshape, transpose, permute, expand) cost no copy. No autograd here.
+public struct NDArray {
+    public var storage: Storage
+    public let dtype: DType
+    public let shape: [Int]
+    public let strides: [Int]
+    public let offset: Int
+    /// The number of elements (product of `shape`).
+    public let count: Int
+
+    /// A view; the caller guarantees that it stays inside the storage.
+    @inlinable
+    public init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int = 0) {
+        self.storage = storage
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        var n = 1
+        for s in shape { n &*= s }
+        self.count = n
+    }
+
+    /// Uninitialised contiguous memory for `shape`.
+    public init(empty shape: [Int], dtype: DType) throws {
+        let n = try Shapes.validate(shape, itemSize: dtype.itemSize)
+        let storage = try Storage(byteCount: n * dtype.itemSize)
+        self.init(storage: storage, dtype: dtype, shape: shape, strides: Shapes.contiguousStrides(shape))
+    }
+
+    @inlinable public var ndim: Int { shape.count }
+
+    /// Whether the elements are laid out row-major without gaps (size-1 dims ignored, as torch does).
+    @inlinable public var isContiguous: Bool {
+        var expected = 1
+        for d in stride(from: shape.count - 1, through: 0, by: -1) where shape[d] != 1 {
+            if strides[d] != expected { return false }
+            expected &*= shape[d]
+        }
+        return true
+    }
+
+    /// The first element's address.
+    @inlinable public var rawPointer: UnsafeMutableRawPointer {
+        storage.base + offset * dtype.itemSize
+    }
+
+    /// The first element's address, typed. `T` must match `dtype`.
+    @inlinable public func pointer<T: Element>(_: T.Type) -> UnsafeMutablePointer<T> {
+        rawPointer.assumingMemoryBound(to: T.self)
+    }
+
+    /// Whether two arrays may share memory (the same storage).
+    @inlinable public func sharesStorage(with other: NDArray) -> Bool { storage === other.storage }
+}
+
+// MARK: - Element access (tests and scalar paths; kernels use pointers)
+
+extension NDArray {
+    /// The element at `index` (one entry per dimension), as a Double.
+    public func value(at index: [Int]) -> Double {
+        var off = offset
+        for d in 0..<index.count { off += index[d] * strides[d] }
+        let p = storage.base
+        switch dtype {
+        case .float32: return Double(p.assumingMemoryBound(to: Float.self)[off])
+        case .float64: return p.assumingMemoryBound(to: Double.self)[off]
+        case .int64: return Double(p.assumingMemoryBound(to: Int64.self)[off])
+        }
+    }
+
+    /// All elements in row-major order, as Doubles.
+    public func toDoubles() -> [Double] {
+        var out = [Double](repeating: 0, count: count)
+        guard count > 0 else { return out }
+        let c = (try? contiguous()) ?? self
+        switch dtype {
+        case .float32: let p = c.pointer(Float.self); for i in 0..<count { out[i] = Double(p[i]) }
+        case .float64: let p = c.pointer(Double.self); for i in 0..<count { out[i] = p[i] }
+        case .int64: let p = c.pointer(Int64.self); for i in 0..<count { out[i] = Double(p[i]) }
+        }
+        return out
+    }
+
+    /// The single element of a one-element array.
+    public func item() throws -> Double {
+        guard count == 1 else {
+            throw EmberError.shape("a tensor with \(count) elements cannot be converted to a scalar (shape \(describe(shape)))")
+        }
+        return value(at: [Int](repeating: 0, count: ndim))
+    }
+}

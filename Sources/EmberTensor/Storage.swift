@@ -1,0 +1,45 @@
+import Glibc
+
+/// A reference-counted, 64-byte-aligned block of memory that tensors view.
+///
+/// Allocation goes through `posix_memalign`, which returns nil instead of
+/// trapping, so running out of memory is an error the C layer can report.
+public final class Storage {
+    public let base: UnsafeMutableRawPointer
+    public let byteCount: Int
+    /// Memory this storage does not own (a caller's buffer) is never freed by it.
+    public let ownsMemory: Bool
+    /// Bumped by every in-place write, so autograd can notice saved values
+    /// that were changed behind its back.
+    public var version: Int = 0
+
+    /// Uninitialised memory for `byteCount` bytes.
+    public init(byteCount: Int) throws {
+        guard byteCount >= 0 else { throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes") }
+        var raw: UnsafeMutableRawPointer? = nil
+        // Allocate at least one cache line so that empty tensors have a valid base.
+        let rc = posix_memalign(&raw, 64, max(byteCount, 64))
+        guard rc == 0, let pointer = raw else {
+            throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
+        }
+        self.base = pointer
+        self.byteCount = byteCount
+        self.ownsMemory = true
+    }
+
+    /// A view of memory owned by someone else, who keeps it alive while this storage is used.
+    public init(borrowing pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        self.base = pointer
+        self.byteCount = byteCount
+        self.ownsMemory = false
+    }
+
+    deinit { if ownsMemory { free(base) } }
+
+    static func humanSize(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : "\(Double(Int(value * 10)) / 10) \(units[unit])"
+    }
+}
