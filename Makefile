@@ -28,15 +28,15 @@ SWIFT_LINK    := -Xswiftc -static-stdlib -Xswiftc -Xclang-linker -Xswiftc -fuse-
                  -Xlinker --version-script=$(CURDIR)/tools/ember.map -Xlinker -soname=$(SONAME)
 
 .PHONY: all lib deps demo test swift-test examples run-examples c-tests check-header check-exports \
-        install uninstall clean
+        memcheck bench-seed install uninstall clean
 
 all: lib
 
 # System packages the build needs, installed only when missing.
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas; then \
-	    echo "Installing libopenblas-dev and pkg-config"; \
-	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopenblas-dev pkg-config >/dev/null; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas || ! command -v valgrind >/dev/null 2>&1; then \
+	    echo "Installing libopenblas-dev, pkg-config and valgrind"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopenblas-dev pkg-config valgrind >/dev/null; \
 	fi
 
 lib: deps
@@ -78,7 +78,20 @@ check-header:
 check-exports: lib
 	@tools/check_exports.sh include $(LIB)
 
-test: deps lib check-header check-exports swift-test run-examples c-tests
+# The seed loop and the C tests under valgrind: no definite or indirect leaks, no memory errors.
+memcheck: $(OUT)/bin/seed_loop $(CTESTS)
+	@set -e; for p in $(OUT)/bin/seed_loop $(CTESTS); do \
+	    valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 $$p > /dev/null; \
+	    echo "memcheck: $$p clean"; done
+
+$(OUT)/bin/bench_seed_mlp: bench/seed_mlp.c include/ember.h include/ember/*.h | lib
+	@mkdir -p $(OUT)/bin
+	$(CC) -std=c99 -O2 -Iinclude $< -o $@ -L$(OUT)/lib -lember -Wl,-rpath,'$$ORIGIN/../lib'
+
+bench-seed: lib $(OUT)/bin/bench_seed_mlp
+	OPENBLAS_NUM_THREADS=1 $(OUT)/bin/bench_seed_mlp 20000
+
+test: deps lib check-header check-exports swift-test run-examples c-tests memcheck
 	@echo "make test: all passed"
 
 install: lib

@@ -4,6 +4,11 @@
 //   EmberTensor -> EmberAutograd -> EmberNN -> EmberOptim -> EmberData -> Ember (C exports)
 import PackageDescription
 
+// Release builds skip Swift's runtime exclusivity checks: they cost a TLS lookup
+// per access in the kernels' hot loops, and a violation would trap (kill the
+// host process) rather than be reported anyway.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Ember",
     products: [
@@ -15,21 +20,23 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "EmberTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "EmberAutograd", dependencies: ["EmberTensor"]),
-        .target(name: "EmberNN", dependencies: ["EmberAutograd"]),
-        .target(name: "EmberOptim", dependencies: ["EmberNN"]),
-        .target(name: "EmberData", dependencies: ["EmberAutograd"]),
+        .target(name: "EmberTensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "EmberAutograd", dependencies: ["EmberTensor"], swiftSettings: fast),
+        .target(name: "EmberNN", dependencies: ["EmberAutograd"], swiftSettings: fast),
+        .target(name: "EmberOptim", dependencies: ["EmberNN"], swiftSettings: fast),
+        .target(name: "EmberData", dependencies: ["EmberAutograd"], swiftSettings: fast),
         .target(name: "Ember",
                 dependencies: ["CEmber", "EmberTensor", "EmberAutograd", "EmberNN", "EmberOptim", "EmberData"],
-                swiftSettings: [.enableExperimentalFeature("CImplementation")]),
+                swiftSettings: fast + [.enableExperimentalFeature("CImplementation")]),
 
-        .testTarget(name: "EmberTensorTests", dependencies: ["EmberTensor"]),
-        .testTarget(name: "EmberAutogradTests", dependencies: ["EmberAutograd"]),
-        .testTarget(name: "EmberNNTests", dependencies: ["EmberNN"]),
-        .testTarget(name: "EmberOptimTests", dependencies: ["EmberOptim"]),
-        .testTarget(name: "EmberDataTests", dependencies: ["EmberData"]),
-        .testTarget(name: "EmberCAPITests", dependencies: ["Ember", "CEmber"]),
+        // Fixture loading, tolerances and the finite-difference gradcheck, shared by the tests.
+        .target(name: "EmberTestSupport", dependencies: ["EmberAutograd"], path: "Tests/EmberTestSupport"),
+        .testTarget(name: "EmberTensorTests", dependencies: ["EmberTensor", "EmberTestSupport"]),
+        .testTarget(name: "EmberAutogradTests", dependencies: ["EmberAutograd", "EmberTestSupport"]),
+        .testTarget(name: "EmberNNTests", dependencies: ["EmberNN", "EmberTestSupport"]),
+        .testTarget(name: "EmberOptimTests", dependencies: ["EmberOptim", "EmberTestSupport"]),
+        .testTarget(name: "EmberDataTests", dependencies: ["EmberData", "EmberTestSupport"]),
+        .testTarget(name: "EmberCAPITests", dependencies: ["Ember", "CEmber", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -11,7 +11,7 @@
  *   `_free`; `_free(NULL)` is a no-op. Handles passed in are borrowed.
  *   Containers (a Sequential, an optimizer, an autograd graph) keep what they
  *   use alive, so freeing your handle never breaks them.
- * - Errors: fallible functions return ::ember_status (::EMBER_OK is 0). On
+ * - Errors: fallible functions return an ::ember_status, ::EMBER_OK (0) on success. On
  *   failure every out-parameter is set to NULL (or 0) and ember_last_error()
  *   describes what went wrong: the function, the argument and the values
  *   involved. Nothing the caller passes makes the library abort or print.

@@ -111,6 +111,12 @@ public enum Autograd {
 }
 
 extension Tensor {
+    /// torch.Tensor.backward: accumulates the gradient of this tensor into the
+    /// leaves it was computed from. `gradient` may be nil for one element.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
+        try Autograd.backward(self, gradient: gradient, retainGraph: retainGraph || createGraph, createGraph: createGraph)
+    }
+
     fileprivate func withAdded(_ g: Tensor) throws -> Tensor {
         try Kernels.binary(.add, array, g.array, into: array)
         return self

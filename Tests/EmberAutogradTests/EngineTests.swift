@@ -1,0 +1,169 @@
+import EmberAutograd
+import EmberTensor
+import EmberTestSupport
+import Foundation
+import XCTest
+
+/// The backward engine: accumulation, freeing, errors, grad mode, depth.
+final class EngineTests: XCTestCase {
+    func vector(_ values: [Double], requiresGrad: Bool = true) throws -> Tensor {
+        try Tensor.from(values, dtype: .float64, requiresGrad: requiresGrad)
+    }
+
+    func testGradientsAccumulateUntilCleared() throws {
+        let x = try vector([1, 2, 3])
+        // d/dx sum(x * x) = 2x
+        try x.mul(x).sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [2, 4, 6])
+        try x.mul(x).sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [4, 8, 12])
+        try x.setGrad(nil)
+        XCTAssertNil(x.grad)
+        try x.mul(3).sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [3, 3, 3])
+    }
+
+    func testAGradHandleSeesLaterAccumulation() throws {
+        let x = try vector([1, 2])
+        try x.sum().backward()
+        let g = x.grad!
+        try x.sum().backward()
+        XCTAssertTrue(g === x.grad)                        // accumulated in place, as torch does
+        XCTAssertEqual(g.toDoubles(), [2, 2])
+    }
+
+    func testRetainedGraphRunsTwiceAndFreedGraphRefuses() throws {
+        let x = try vector([1, 2])
+        let y = try x.exp().sum()
+        try y.backward(retainGraph: true)
+        try y.backward()
+        assertClose(x.grad!.toDoubles(), [2 * exp(1.0), 2 * exp(2.0)], rtol: 1e-15)
+        let before = x.grad!.toDoubles()
+        assertThrows(.state, ["second time", "retain_graph"]) { try y.backward() }
+        XCTAssertEqual(x.grad!.toDoubles(), before)        // nothing changed by the failed call
+    }
+
+    func testNonScalarNeedsAGradient() throws {
+        let x = try vector([1, 2, 3])
+        let y = try x.mul(2)
+        assertThrows(.shape, ["one element", "[3]"]) { try y.backward() }
+        try y.backward(try vector([1, 0, -1], requiresGrad: false))
+        XCTAssertEqual(x.grad?.toDoubles(), [2, 0, -2])
+        let z = try x.mul(2)
+        assertThrows(.shape, ["[2]", "[3]"]) { try z.backward(try vector([1, 2], requiresGrad: false)) }
+        assertThrows(.dtype, ["float32", "float64"]) { try z.backward(try Tensor.ones([3])) }
+    }
+
+    func testBackwardOfSomethingThatNeedsNoGradient() throws {
+        let x = try vector([1, 2], requiresGrad: false)
+        assertThrows(.state, ["does not require grad"]) { try x.sum().backward() }
+    }
+
+    func testTheUsersGradientIsNotAliasedIntoLeafGrads() throws {
+        let x = try vector([1, 2])
+        let gradient = try vector([5, 7], requiresGrad: false)
+        try x.add(0).backward(gradient)      // AddBackward passes the gradient straight through
+        try GradMode.with(false) { try Tensor(gradient.array).copyValues(from: try NDArray.zeros([2], dtype: .float64)) }
+        XCTAssertEqual(x.grad?.toDoubles(), [5, 7])
+    }
+
+    func testSharedInputsAccumulateWithinOneBackward() throws {
+        let x = try vector([3])
+        // y = x*x + x: dy/dx = 2x + 1 = 7; the same leaf reached along three edges.
+        try x.mul(x).add(x).sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [7])
+    }
+
+    func testGradModeOffRecordsNothingAndIsPerThread() throws {
+        let x = try vector([1, 2])
+        let y = try GradMode.with(false) { try x.mul(2) }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertNil(y.gradFn)
+        XCTAssertTrue(GradMode.isEnabled)
+        let previous = GradMode.set(false)
+        XCTAssertTrue(previous)
+        final class Box: @unchecked Sendable { var enabled = false }
+        let box = Box()
+        let thread = Thread { box.enabled = GradMode.isEnabled }
+        thread.start()
+        while !thread.isFinished { usleep(1000) }
+        XCTAssertTrue(box.enabled)                         // a new thread starts enabled
+        XCTAssertFalse(GradMode.isEnabled)
+        GradMode.set(true)
+    }
+
+    func testDetachAndRequiresGradRules() throws {
+        let x = try vector([1, 2])
+        let y = try x.mul(2)
+        XCTAssertFalse(y.isLeaf)
+        XCTAssertEqual(y.gradFn?.name, "MulBackward1")
+        let d = y.detach()
+        XCTAssertTrue(d.isLeaf)
+        XCTAssertFalse(d.requiresGrad)
+        XCTAssertTrue(d.array.sharesStorage(with: y.array))
+        assertThrows(.state, ["leaf"]) { try y.setRequiresGrad(false) }
+        assertThrows(.dtype, ["floating"]) { try Tensor.zeros([2], dtype: .int64).setRequiresGrad(true) }
+    }
+
+    func testSecondOrderGradient() throws {
+        // y = x^3: dy/dx = 3x^2, d2y/dx2 = 6x.
+        let x = try vector([2])
+        let y = try x.mul(x).mul(x)
+        try y.backward(createGraph: true)
+        let dx = x.grad!
+        XCTAssertEqual(dx.toDoubles(), [12])
+        XCTAssertTrue(dx.requiresGrad)
+        try x.setGrad(nil)
+        try dx.backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [12])
+    }
+
+    func testSecondOrderThroughSoftmaxAndCrossEntropyStyleGraph() throws {
+        // d/dx of sum((d/dx sum(log_softmax(x) * w))^2), checked by finite differences.
+        let w = try Tensor.from([0.3, -1.2, 0.7], dtype: .float64)
+        let x = try vector([0.5, -0.25, 1.5])
+        func firstGradient(_ x: Tensor) throws -> Tensor {
+            let leafX = x
+            let y = try leafX.logSoftmax(dim: 0).mul(w).sum()
+            try leafX.setGrad(nil)
+            try y.backward(createGraph: true)
+            return leafX.grad!
+        }
+        let g = try firstGradient(x)
+        let h = try g.mul(g).sum()
+        try x.setGrad(nil)
+        try h.backward()
+        let analytic = x.grad!.toDoubles()
+        var numeric: [Double] = []
+        for i in 0..<3 {
+            var values = [0.5, -0.25, 1.5]
+            values[i] += 1e-6
+            let plus = try { let t = try vector(values); let gg = try firstGradient(t); return try gg.mul(gg).sum().item() }()
+            values[i] -= 2e-6
+            let minus = try { let t = try vector(values); let gg = try firstGradient(t); return try gg.mul(gg).sum().item() }()
+            numeric.append((plus - minus) / 2e-6)
+        }
+        assertClose(analytic, numeric, rtol: 1e-5, atol: 1e-7, "second order")
+    }
+
+    func testDeepChainBackpropagatesAndFreesWithoutStackOverflow() throws {
+        // 100,000 ops: both the backward walk and the teardown must be iterative.
+        let x = try vector([1])
+        var y = x
+        for _ in 0..<100_000 { y = try y.mul(1.0) }
+        try y.sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [1])
+
+        // The same chain, dropped without a backward: freeing it must not recurse.
+        var z = x
+        for _ in 0..<100_000 { z = try z.add(0) }
+        z = x
+        XCTAssertTrue(z === x)
+
+        // And a retained chain that holds saved tensors (mul saves its inputs).
+        var w = x
+        for _ in 0..<100_000 { w = try w.mul(x) }
+        try w.sum().backward(retainGraph: true)
+        w = x
+    }
+}

@@ -1,0 +1,130 @@
+import EmberTensor
+import EmberTestSupport
+import XCTest
+
+final class KernelTests: XCTestCase {
+    func array(_ values: [Double], _ shape: [Int], _ dtype: DType = .float64) throws -> NDArray {
+        try NDArray.copying(values, dtype: .float64, shape: [values.count]).cast(to: dtype).reshaped(shape)
+    }
+
+    func testBinaryBroadcastingAndPromotion() throws {
+        let a = try array([1, 2, 3], [3, 1])
+        let b = try array([10, 20], [2], .float32)
+        let sum = try Kernels.binary(.add, a, b)
+        XCTAssertEqual(sum.shape, [3, 2])
+        XCTAssertEqual(sum.dtype, .float64)
+        XCTAssertEqual(sum.toDoubles(), [11, 21, 12, 22, 13, 23])
+
+        let ints = try array([7, -7], [2], .int64)
+        let q = try Kernels.binary(.div, ints, try array([2, 2], [2], .int64))
+        XCTAssertEqual(q.dtype, .float32)                    // true division
+        XCTAssertEqual(q.toDoubles(), [3.5, -3.5])
+        let wrapped = try Kernels.binary(.add, try array([9.2e18], [1], .int64), try array([9.2e18], [1], .int64))
+        XCTAssertLessThan(wrapped.toDoubles()[0], 0)          // int64 wraps as in torch
+    }
+
+    func testBinaryOnStridedViewsAndScalars() throws {
+        let m = try array([1, 2, 3, 4, 5, 6], [2, 3])
+        let t = try m.transposed(0, 1)
+        let r = try Kernels.binary(.mul, t, t)
+        XCTAssertEqual(r.toDoubles(), [1, 16, 4, 25, 9, 36])
+        XCTAssertEqual(try Kernels.binary(.sub, m, scalar: 1, reversed: true).toDoubles(), [0, -1, -2, -3, -4, -5])
+        XCTAssertEqual(try Kernels.binary(.div, m, scalar: 2).toDoubles(), [0.5, 1, 1.5, 2, 2.5, 3])
+        XCTAssertEqual(try Kernels.binary(.mul, try array([3], [1], .int64), scalar: 2.5).dtype, .float32)
+    }
+
+    func testUnary() throws {
+        let x = try array([-1, 0, 2, .nan], [4])
+        let relu = try Kernels.unary(.relu, x).toDoubles()
+        XCTAssertEqual(Array(relu[0..<3]), [0, 0, 2])
+        XCTAssertTrue(relu[3].isNaN)                          // NaN propagates, as torch.relu
+        XCTAssertEqual(try Kernels.unary(.neg, try array([1, -2], [2], .int64)).toDoubles(), [-1, 2])
+        let e = try Kernels.unary(.exp, try array([0, 1], [2], .int64))
+        XCTAssertEqual(e.dtype, .float32)
+        assertClose(e.toDoubles(), [1, 2.718281828459045], rtol: 1e-7)
+    }
+
+    func testSumAndMeanOverDims() throws {
+        let x = try array((0..<24).map(Double.init), [2, 3, 4])
+        XCTAssertEqual(try Kernels.sum(x, dims: [], keepdim: false).toDoubles(), [276])
+        let s1 = try Kernels.sum(x, dims: [1], keepdim: false)
+        XCTAssertEqual(s1.shape, [2, 4])
+        XCTAssertEqual(s1.toDoubles(), [12, 15, 18, 21, 48, 51, 54, 57])
+        let s02 = try Kernels.sum(x, dims: [0, -1], keepdim: true)
+        XCTAssertEqual(s02.shape, [1, 3, 1])
+        XCTAssertEqual(s02.toDoubles(), [60, 92, 124])
+        let m = try Kernels.mean(try x.transposed(0, 2), dims: [0], keepdim: false)
+        XCTAssertEqual(m.shape, [3, 2])
+        XCTAssertEqual(m.toDoubles(), [1.5, 13.5, 5.5, 17.5, 9.5, 21.5])
+        XCTAssertEqual(try Kernels.sum(try array([1, 2, 3], [3], .int64), dims: [], keepdim: false).dtype, .int64)
+        assertThrows(.dtype, ["floating"]) { try Kernels.mean(try array([1], [1], .int64), dims: [], keepdim: false) }
+        XCTAssertTrue(try Kernels.mean(try NDArray.zeros([0], dtype: .float32), dims: [], keepdim: false).toDoubles()[0].isNaN)
+    }
+
+    func testFloat32SumIsAccurate() throws {
+        // 1e6 copies of 0.1f: naive float accumulation drifts by ~1%; the double accumulator does not.
+        let x = try NDArray.full([1_000_000], value: 0.1, dtype: .float32)
+        assertClose(try Kernels.sum(x, dims: [], keepdim: false).toDoubles(), [100000.00149011612], rtol: 1e-7)
+    }
+
+    func testArgmaxTiesAndNaN() throws {
+        let x = try array([1, 3, 3, 0, 5, .nan, 3, 2], [2, 4])
+        XCTAssertEqual(try Kernels.argmax(x, dim: 1, keepdim: false).toDoubles(), [1, 1])
+        XCTAssertEqual(try Kernels.argmax(x, dim: 0, keepdim: true).toDoubles(), [1, 1, 0, 1])
+        XCTAssertEqual(try Kernels.argmax(x, dim: 0, keepdim: true).shape, [1, 4])
+        assertThrows(.invalidArgument, ["non-zero size"]) { try Kernels.argmax(try NDArray.zeros([2, 0], dtype: .float32), dim: 1, keepdim: false) }
+    }
+
+    func testMatmulLayouts() throws {
+        let a = try array([1, 2, 3, 4, 5, 6], [2, 3])
+        let b = try array([7, 8, 9, 10, 11, 12], [3, 2])
+        let expected: [Double] = [58, 64, 139, 154]
+        XCTAssertEqual(try Kernels.batchedMatmul(a, b).toDoubles(), expected)
+        // Transposed operands go to BLAS with the transpose flag, not copied.
+        let at = try array([1, 4, 2, 5, 3, 6], [3, 2]).transposed(0, 1)
+        let bt = try array([7, 9, 11, 8, 10, 12], [2, 3]).transposed(0, 1)
+        XCTAssertEqual(try Kernels.batchedMatmul(at, bt).toDoubles(), expected)
+        // float32 and int64 give the same numbers.
+        XCTAssertEqual(try Kernels.batchedMatmul(a.cast(to: .float32), b.cast(to: .float32)).toDoubles(), expected)
+        XCTAssertEqual(try Kernels.batchedMatmul(a.cast(to: .int64), b.cast(to: .int64)).toDoubles(), expected)
+        // A broadcast batch: (2, 1, 2, 3) @ (3, 3, 2) -> (2, 3, 2, 2).
+        let batchA = try a.unsqueezed(0).expanded([2, 2, 3]).unsqueezed(1)
+        let batchB = try b.unsqueezed(0).expanded([3, 3, 2])
+        let c = try Kernels.batchedMatmul(batchA, batchB)
+        XCTAssertEqual(c.shape, [2, 3, 2, 2])
+        XCTAssertEqual(c.toDoubles(), Array([[Double]](repeating: expected, count: 6).joined()))
+        // Inner size 0 gives zeros; mismatches name both shapes.
+        XCTAssertEqual(try Kernels.batchedMatmul(try NDArray.zeros([2, 0], dtype: .float32), try NDArray.zeros([0, 3], dtype: .float32)).toDoubles(), [0, 0, 0, 0, 0, 0])
+        assertThrows(.shape, ["[2, 3]", "[2, 3]"]) { try Kernels.batchedMatmul(a, a) }
+        assertThrows(.dtype, ["float64", "float32"]) { try Kernels.batchedMatmul(a, b.cast(to: .float32)) }
+    }
+
+    func testSoftmaxIsStable() throws {
+        let x = try array([1000, 1001, 1002, -1000, -1001, -1002], [2, 3])
+        let s = try Kernels.softmax(x, dim: 1, log: false).toDoubles()
+        assertClose(s, [0.09003057317038046, 0.24472847105479767, 0.6652409557748219,
+                        0.6652409557748219, 0.24472847105479767, 0.09003057317038046], rtol: 1e-12)
+        let l = try Kernels.softmax(x, dim: 1, log: true).toDoubles()
+        assertClose(l, [-2.40760596444438, -1.40760596444438, -0.40760596444438,
+                        -0.40760596444438, -1.40760596444438, -2.40760596444438], rtol: 1e-12)
+    }
+
+    func testCrossEntropyChecksTargets() throws {
+        let logits = try array([0, 0, 0, 0], [2, 2])
+        let good = try array([0, 1], [2], .int64)
+        assertClose(try Kernels.crossEntropy(logits, good).toDoubles(), [0.6931471805599453], rtol: 1e-12)
+        assertThrows(.invalidArgument, ["target 2 is out of bounds", "2 classes", "position 1"]) {
+            try Kernels.crossEntropy(logits, try array([0, 2], [2], .int64))
+        }
+        assertThrows(.invalidArgument, ["target -1"]) { try Kernels.crossEntropy(logits, try array([-1, 0], [2], .int64)) }
+        assertThrows(.dtype, ["int64"]) { try Kernels.crossEntropy(logits, try array([0, 1], [2])) }
+        assertThrows(.shape, ["[2, 2]", "[3]"]) { try Kernels.crossEntropy(logits, try array([0, 1, 1], [3], .int64)) }
+    }
+
+    func testArange() throws {
+        XCTAssertEqual(try NDArray.arange(start: 0, end: 1, step: 0.1, dtype: .float64).count, 10)   // torch: 10
+        XCTAssertEqual(try NDArray.arange(start: 5, end: 0, step: -2, dtype: .int64).toDoubles(), [5, 3, 1])
+        assertThrows(.invalidArgument, ["nonzero"]) { try NDArray.arange(start: 0, end: 1, step: 0, dtype: .float32) }
+        assertThrows(.invalidArgument, ["inconsistent"]) { try NDArray.arange(start: 0, end: 1, step: -1, dtype: .float32) }
+    }
+}

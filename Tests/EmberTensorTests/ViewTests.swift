@@ -1,0 +1,77 @@
+import EmberTensor
+import EmberTestSupport
+import XCTest
+
+final class ViewTests: XCTestCase {
+    func arange(_ n: Int, _ shape: [Int]) throws -> NDArray {
+        try NDArray.arange(start: 0, end: Double(n), step: 1, dtype: .float32).reshaped(shape)
+    }
+
+    func testReshapeOfContiguousIsAView() throws {
+        let a = try arange(12, [3, 4])
+        let b = try a.reshaped([2, -1])
+        XCTAssertTrue(b.sharesStorage(with: a))
+        XCTAssertEqual(b.shape, [2, 6])
+        XCTAssertEqual(b.toDoubles(), (0..<12).map(Double.init))
+    }
+
+    func testTransposePermuteExpandShareStorage() throws {
+        let a = try arange(24, [2, 3, 4])
+        let t = try a.transposed(0, 2)
+        XCTAssertTrue(t.sharesStorage(with: a))
+        XCTAssertEqual(t.shape, [4, 3, 2])
+        XCTAssertEqual(t.strides, [1, 4, 12])
+        XCTAssertFalse(t.isContiguous)
+        XCTAssertEqual(t.value(at: [3, 1, 1]), 12 + 4 + 3)
+
+        let p = try a.permuted([1, 2, 0])
+        XCTAssertEqual(p.shape, [3, 4, 2])
+        XCTAssertEqual(p.strides, [4, 1, 12])
+
+        let column = try arange(3, [3, 1])
+        let e = try column.expanded([2, 3, 5])
+        XCTAssertTrue(e.sharesStorage(with: column))
+        XCTAssertEqual(e.strides, [0, 1, 0])
+        XCTAssertEqual(e.toDoubles(), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2])
+        XCTAssertTrue(e.hasInternalOverlap)
+    }
+
+    func testReshapeOfTransposedCopiesWhenItMust() throws {
+        let a = try arange(6, [2, 3])
+        let t = try a.transposed(0, 1)          // [[0, 3], [1, 4], [2, 5]]
+        XCTAssertNil(t.viewIfPossible([6]))     // torch: view() fails here, reshape() copies
+        let flat = try t.reshaped([6])
+        XCTAssertFalse(flat.sharesStorage(with: a))
+        XCTAssertEqual(flat.toDoubles(), [0, 3, 1, 4, 2, 5])
+        // Splitting a dimension of a transposed tensor is still a view.
+        let wide = try arange(24, [4, 6]).transposed(0, 1)   // [6, 4]
+        XCTAssertNotNil(wide.viewIfPossible([2, 3, 4]))
+    }
+
+    func testViewErrors() throws {
+        let a = try arange(6, [2, 3])
+        assertThrows(.shape, ["[4, 2]", "6"]) { try a.reshaped([4, 2]) }
+        assertThrows(.invalidArgument, ["only one dimension"]) { try a.reshaped([-1, -1]) }
+        assertThrows(.shape, ["expanded size 4", "existing size 3"]) { try a.expanded([2, 4]) }
+        assertThrows(.invalidArgument, ["dim1 5"]) { try a.transposed(0, 5) }
+        assertThrows(.invalidArgument, ["number of dims"]) { try a.permuted([0]) }
+    }
+
+    func testUnsqueezeSqueeze() throws {
+        let a = try arange(6, [2, 3])
+        let u = try a.unsqueezed(1)
+        XCTAssertEqual(u.shape, [2, 1, 3])
+        XCTAssertEqual(try u.squeezed(1).shape, [2, 3])
+        XCTAssertEqual(try a.squeezed(0).shape, [2, 3])   // size 2: unchanged
+        XCTAssertEqual(try a.unsqueezed(-1).shape, [2, 3, 1])
+    }
+
+    func testContiguousCopyAndCast() throws {
+        let t = try arange(6, [2, 3]).transposed(0, 1)
+        let c = try t.contiguous()
+        XCTAssertTrue(c.isContiguous)
+        XCTAssertEqual(c.toDoubles(), [0, 3, 1, 4, 2, 5])
+        let i = try NDArray.full([3], value: -2.75, dtype: .float64).cast(to: .int64)
+        XCTAssertEqual(i.toDoubles(), [-2, -2, -2])
+    }
+}
