@@ -1,10 +1,14 @@
 import EmberTensor
+import Synchronization
 
 /// The backward pass: a dependency count over the graph reachable from the
 /// roots, then nodes run once all their consumers have delivered, with
 /// gradients summed per node. Iterative throughout, so graph depth is bounded
 /// by memory, not by the stack.
 public enum Autograd {
+    /// Distinguishes one backward's visits from another's.
+    static let nextMark = Atomic<UInt64>(0)
+
     /// torch.autograd.backward: accumulates d(roots)/d(leaf) into every leaf's grad.
     public static func backward(_ root: Tensor, gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
         guard root.requiresGrad else {
@@ -15,10 +19,11 @@ public enum Autograd {
 
         // Phase 1: every node reachable from the root, with how many consumers
         // will deliver into it. Nothing changes if the graph was already freed.
+        let mark = Autograd.nextMark.add(1, ordering: .relaxed).newValue
         var order: [Node] = []
         var stack: [Node] = [start]
         start.dependencies = 0
-        var visited = Set<ObjectIdentifier>([ObjectIdentifier(start)])
+        start.visitMark = mark
         while let node = stack.popLast() {
             if node.isReleased {
                 for n in order { n.dependencies = 0 }
@@ -28,7 +33,8 @@ public enum Autograd {
             }
             order.append(node)
             for case let next? in node.edges {
-                if visited.insert(ObjectIdentifier(next)).inserted {
+                if next.visitMark != mark {
+                    next.visitMark = mark
                     next.dependencies = 0
                     stack.append(next)
                 }
@@ -47,8 +53,8 @@ public enum Autograd {
         while let node = ready.popLast() {
             var inputGrads: [Tensor?] = []
             if var grad = node.pending.take() {
-                if let leaf = node.variable {
-                    try accumulate(&grad, into: leaf, createGraph: createGraph)
+                if node.isAccumulator {
+                    if let leaf = node.variable { try accumulate(&grad, into: leaf, createGraph: createGraph) }
                 } else if let backward = node.backward {
                     inputGrads = try backward(grad, BackwardContext(node: node))
                     guard inputGrads.count == node.edges.count else {

@@ -34,8 +34,11 @@ public final class Node {
     @usableFromInline var saved: ContiguousArray<Tensor>
     var savedOutput: NDArray?
     var backward: BackwardFunction?
-    /// The leaf, for an accumulator.
-    let variable: Tensor?
+    /// The leaf, for an accumulator (weak: the leaf owns its accumulator).
+    weak var variable: Tensor?
+    let isAccumulator: Bool
+    /// Which backward last visited this node (the engine's visited set).
+    var visitMark: UInt64 = 0
     /// Shape and dtype of the output, to check the gradients flowing into it.
     let outputShape: [Int]
     let outputDType: DType
@@ -54,6 +57,7 @@ public final class Node {
         self.savedOutput = savedOutput
         self.backward = backward
         self.variable = nil
+        self.isAccumulator = false
         self.outputShape = outputShape
         self.outputDType = outputDType
     }
@@ -65,11 +69,10 @@ public final class Node {
         self.savedOutput = nil
         self.backward = nil
         self.variable = leaf
+        self.isAccumulator = true
         self.outputShape = leaf.shape
         self.outputDType = leaf.dtype
     }
-
-    var isAccumulator: Bool { variable != nil }
 
     /// The nodes this one sends gradients to (for inspection and tests).
     public var nextFunctions: [Node?] { Array(edges) }

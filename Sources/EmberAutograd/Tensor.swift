@@ -18,8 +18,10 @@ public final class Tensor {
     public internal(set) var gradFn: Node?
     /// The gradient accumulated by backward (leaves only), nil until the first one.
     public internal(set) var grad: Tensor?
-    /// The leaf's gradient accumulator, shared by every graph that uses the leaf.
-    weak var accumulator: Node?
+    /// The leaf's gradient accumulator, made once and shared by every graph
+    /// that uses the leaf. It refers back to the leaf weakly: a leaf nobody
+    /// holds any more has no gradient anyone could read.
+    var accumulator: Node?
 
     /// A leaf over `array`.
     public init(_ array: NDArray, requiresGrad: Bool = false) {

@@ -1,8 +1,8 @@
 import Glibc
 
-/// A reference-counted, 64-byte-aligned block of memory that tensors view.
+/// A reference-counted block of memory that tensors view (64-byte aligned above 4 KiB).
 ///
-/// Allocation goes through `posix_memalign`, which returns nil instead of
+/// Allocation goes through malloc and posix_memalign, which return nil instead of
 /// trapping, so running out of memory is an error the C layer can report.
 public final class Storage {
     public let base: UnsafeMutableRawPointer
@@ -17,9 +17,14 @@ public final class Storage {
     public init(byteCount: Int) throws {
         guard byteCount >= 0 else { throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes") }
         var raw: UnsafeMutableRawPointer? = nil
-        // Allocate at least one cache line so that empty tensors have a valid base.
-        let rc = posix_memalign(&raw, 64, max(byteCount, 64))
-        guard rc == 0, let pointer = raw else {
+        // Small buffers come from malloc (16-byte aligned, and much cheaper);
+        // large ones are cache-line aligned for the vector loops and BLAS.
+        if byteCount <= 4096 {
+            raw = malloc(max(byteCount, 16))
+        } else if posix_memalign(&raw, 64, byteCount) != 0 {
+            raw = nil
+        }
+        guard let pointer = raw else {
             throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
         }
         self.base = pointer

@@ -105,8 +105,9 @@ extension Tensor {
     public func relu() throws -> Tensor {
         let value = try Kernels.unary(.relu, array)
         return Tensor.record(value, "ReluBackward0", inputs: [self], saveOutput: true) { g, ctx in
-            let mask = Tensor(try Kernels.positiveMask(ctx.node.savedOutput!))
-            return [try g.mul(mask)]
+            let output = ctx.node.savedOutput!
+            if !GradMode.isEnabled { return [Tensor(try Kernels.reluBackward(g.array, output: output))] }
+            return [try g.mul(Tensor(try Kernels.positiveMask(output)))]
         }
     }
 

@@ -60,21 +60,30 @@ extension Tensor {
             throw EmberError.dtype("linear: input is \(dtype) but weight is \(weight.dtype); convert one with to(dtype)")
         }
         guard dtype.isFloatingPoint else { throw EmberError.dtype("linear: expected a floating input, got \(dtype)") }
-        let x2 = try array.reshaped([-1, inFeatures])
+        let x2 = ndim == 2 ? array : try array.reshaped([-1, inFeatures])
         let value2 = try Kernels.linear(x2, weight: weight.array, bias: bias?.array)
-        let outShape = Array(shape.dropLast()) + [outFeatures]
-        let value = try value2.reshaped(outShape)
+        let value = ndim == 2 ? value2 : try value2.reshaped(Array(shape.dropLast()) + [outFeatures])
         let inputShape = shape
-        var inputs = [self, weight]
-        if let bias { inputs.append(bias) }
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
             let x = ctx.saved(0), w = ctx.saved(1)
+            let hasBias = ctx.node.edges.count == 3
+            if !GradMode.isEnabled {
+                // Not differentiating the backward itself: three BLAS-level kernels, no graph.
+                let g2 = inputShape.count == 2 ? g.array : try g.array.reshaped([-1, outFeatures])
+                let x2 = inputShape.count == 2 ? x.array : try x.array.reshaped([-1, inFeatures])
+                let (gx, gw, gb) = try Kernels.linearBackward(grad: g2, input: x2, weight: w.array, input: ctx.needsGrad(0),
+                                                              weight: ctx.needsGrad(1), bias: hasBias && ctx.needsGrad(2))
+                var grads: [Tensor?] = [try gx.map { Tensor(inputShape.count == 2 ? $0 : try $0.reshaped(inputShape)) }, gw.map { Tensor($0) }]
+                if hasBias { grads.append(gb.map { Tensor($0) }) }
+                return grads
+            }
             let g2 = try g.reshape([-1, outFeatures])
             var grads: [Tensor?] = [
                 ctx.needsGrad(0) ? try g2.matmul(w).reshape(inputShape) : nil,
                 ctx.needsGrad(1) ? try g2.transpose(0, 1).matmul(x.reshape([-1, inFeatures])) : nil,
             ]
-            if ctx.node.edges.count == 3 { grads.append(ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) }
+            if hasBias { grads.append(ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) }
             return grads
         }
     }

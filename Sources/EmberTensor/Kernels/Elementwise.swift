@@ -66,41 +66,52 @@ extension Kernels {
     /// `op(a, b)` written into `out`, whose shape is the broadcast shape and
     /// whose dtype is a's and b's. `out` may alias a or b exactly (in place).
     public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, into out: NDArray) throws {
-        let layout = StridedLayout(shape: out.shape, strides: [
-            out.strides,
-            Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
-            Shapes.broadcastStrides(b.shape, b.strides, to: out.shape),
-        ])
         switch out.dtype {
-        case .float32: binaryFloat(op, a, b, out, layout, Float.self)
-        case .float64: binaryFloat(op, a, b, out, layout, Double.self)
+        case .float32: binaryFloat(op, a, b, out, Float.self)
+        case .float64: binaryFloat(op, a, b, out, Double.self)
         case .int64:
             switch op {
-            case .add: map2(a, b, out, layout, Int64.plus)
-            case .sub: map2(a, b, out, layout, Int64.minus)
-            case .mul: map2(a, b, out, layout, Int64.times)
+            case .add: map2(a, b, out, Int64.plus)
+            case .sub: map2(a, b, out, Int64.minus)
+            case .mul: map2(a, b, out, Int64.times)
             case .div: throw EmberError.internal("integer true division reached the int64 kernel")
             }
         }
     }
 
     @inline(__always)
-    static func binaryFloat<T: FloatElement & NumericElement>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray,
-                                                              _ layout: StridedLayout, _: T.Type) {
+    static func binaryFloat<T: FloatElement & NumericElement>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray, _: T.Type) {
         switch op {
-        case .add: map2(a, b, out, layout) { (x: T, y: T) in x + y }
-        case .sub: map2(a, b, out, layout) { (x: T, y: T) in x - y }
-        case .mul: map2(a, b, out, layout) { (x: T, y: T) in x * y }
-        case .div: map2(a, b, out, layout) { (x: T, y: T) in x / y }
+        case .add: map2(a, b, out) { (x: T, y: T) in x + y }
+        case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
+        case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
+        case .div: map2(a, b, out) { (x: T, y: T) in x / y }
         }
     }
 
-    /// The loop behind every binary op: contiguous, scalar-broadcast and
-    /// general strided rows.
+    /// The loop behind every binary op: flat when every operand is contiguous
+    /// with out's shape (or a single element), otherwise over the collapsed
+    /// strided layout with contiguous, scalar-broadcast and general rows.
     @inline(__always)
-    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, _ layout: StridedLayout,
-                                        _ f: (T, T) -> T) {
+    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, _ f: (T, T) -> T) {
         let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
+        let n = out.count
+        if out.isContiguous && a.isContiguous && (a.shape == out.shape || (a.count == n && a.ndim <= out.ndim)) {
+            if b.count == 1 {
+                let y = pb[0]
+                for i in 0..<n { o[i] = f(pa[i], y) }
+                return
+            }
+            if b.isContiguous && b.shape == out.shape {
+                for i in 0..<n { o[i] = f(pa[i], pb[i]) }
+                return
+            }
+        }
+        let layout = StridedLayout(shape: out.shape, strides: [
+            out.strides,
+            Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
+            Shapes.broadcastStrides(b.shape, b.strides, to: out.shape),
+        ])
         let so = layout.strides[0].last!, sa = layout.strides[1].last!, sb = layout.strides[2].last!
         layout.forEachRow { n, offsets in
             let po = o + offsets[0], xa = pa + offsets[1], xb = pb + offsets[2]
@@ -145,14 +156,13 @@ extension Kernels {
         let dtype = op.floatResult ? x.dtype.floatingCounterpart : x.dtype
         let source = try x.cast(to: dtype)
         let out = try NDArray(empty: x.shape, dtype: dtype)
-        let layout = StridedLayout(shape: out.shape, strides: [out.strides, source.strides])
         switch dtype {
-        case .float32: unaryFloat(op, source, out, layout, Float.self)
-        case .float64: unaryFloat(op, source, out, layout, Double.self)
+        case .float32: unaryFloat(op, source, out, Float.self)
+        case .float64: unaryFloat(op, source, out, Double.self)
         case .int64:
             switch op {
-            case .neg: map1(source, out, layout) { (v: Int64) in 0 &- v }
-            case .relu: map1(source, out, layout) { (v: Int64) in v < 0 ? 0 : v }
+            case .neg: map1(source, out) { (v: Int64) in 0 &- v }
+            case .relu: map1(source, out) { (v: Int64) in v < 0 ? 0 : v }
             case .exp, .log: throw EmberError.internal("float op reached the int64 kernel")
             }
         }
@@ -160,20 +170,25 @@ extension Kernels {
     }
 
     @inline(__always)
-    static func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _ layout: StridedLayout, _: T.Type) {
+    static func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _: T.Type) {
         switch op {
-        case .neg: map1(x, out, layout) { (v: T) in -v }
-        case .exp: map1(x, out, layout) { (v: T) in T.exp(v) }
-        case .log: map1(x, out, layout) { (v: T) in T.log(v) }
+        case .neg: map1(x, out) { (v: T) in -v }
+        case .exp: map1(x, out) { (v: T) in T.exp(v) }
+        case .log: map1(x, out) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
-        case .relu: map1(x, out, layout) { (v: T) in v < 0 ? 0 : v }
+        case .relu: map1(x, out) { (v: T) in v < 0 ? 0 : v }
         }
     }
 
-    /// The loop behind every unary op.
+    /// The loop behind every unary op (x and out have the same shape).
     @inline(__always)
-    public static func map1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, _ layout: StridedLayout, _ f: (T) -> U) {
+    public static func map1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, _ f: (T) -> U) {
         let o = out.pointer(U.self), px = x.pointer(T.self)
+        if x.isContiguous && out.isContiguous {
+            for i in 0..<out.count { o[i] = f(px[i]) }
+            return
+        }
+        let layout = StridedLayout(shape: out.shape, strides: [out.strides, x.strides])
         let so = layout.strides[0].last!, sx = layout.strides[1].last!
         layout.forEachRow { n, offsets in
             let po = o + offsets[0], xx = px + offsets[1]
@@ -185,14 +200,25 @@ extension Kernels {
         }
     }
 
-    /// A float mask (1 where `x > 0`, else 0) in x's dtype: relu's derivative.
+    /// A mask (1 where `x > 0`, else 0) in x's dtype: relu's derivative.
     public static func positiveMask(_ x: NDArray) throws -> NDArray {
         let out = try NDArray(empty: x.shape, dtype: x.dtype)
-        let layout = StridedLayout(shape: out.shape, strides: [out.strides, x.strides])
         switch x.dtype {
-        case .float32: map1(x, out, layout) { (v: Float) -> Float in v > 0 ? 1 : 0 }
-        case .float64: map1(x, out, layout) { (v: Double) -> Double in v > 0 ? 1 : 0 }
-        case .int64: map1(x, out, layout) { (v: Int64) -> Int64 in v > 0 ? 1 : 0 }
+        case .float32: map1(x, out) { (v: Float) -> Float in v > 0 ? 1 : 0 }
+        case .float64: map1(x, out) { (v: Double) -> Double in v > 0 ? 1 : 0 }
+        case .int64: map1(x, out) { (v: Int64) -> Int64 in v > 0 ? 1 : 0 }
+        }
+        return out
+    }
+
+    /// relu's backward in one pass: `grad` where `output > 0`, else 0
+    /// (torch's threshold_backward). Same shapes and dtype.
+    public static func reluBackward(_ grad: NDArray, output: NDArray) throws -> NDArray {
+        let out = try NDArray(empty: grad.shape, dtype: grad.dtype)
+        switch grad.dtype {
+        case .float32: map2(grad, output, out) { (g: Float, y: Float) in y > 0 ? g : 0 }
+        case .float64: map2(grad, output, out) { (g: Double, y: Double) in y > 0 ? g : 0 }
+        case .int64: map2(grad, output, out) { (g: Int64, y: Int64) in y > 0 ? g : 0 }
         }
         return out
     }

@@ -75,19 +75,22 @@ extension Kernels {
 }
 
 /// One operand as BLAS sees it: a (possibly copied) array whose last two
-/// dims are addressable with a leading dimension, and whether to transpose.
+/// dims are addressable with a leading dimension, and whether BLAS should
+/// transpose it. `transposed` reads the array's last two dims swapped (a
+/// transposed view without making one).
 struct MatrixOperand {
     let array: NDArray
     let trans: CBLAS_TRANSPOSE
     let ld: Int32
-    /// Element strides of (row, col) inside one matrix, for the int64 loop.
+    /// Element strides of (row, col) of the logical matrix, for the int64 loop.
     let elementStrides: (Int, Int)
 
-    init(_ x: NDArray, rows: Int, cols: Int) throws {
+    init(_ x: NDArray, rows: Int, cols: Int, transposed: Bool = false) throws {
         guard rows <= Int(Int32.max), cols <= Int(Int32.max) else {
             throw EmberError.invalidArgument("matmul: a matrix of \(rows)x\(cols) is too large for BLAS (32-bit sizes)")
         }
-        let rs = x.strides[x.ndim - 2], cs = x.strides[x.ndim - 1]
+        let last = x.strides[x.ndim - 1], secondLast = x.strides[x.ndim - 2]
+        let rs = transposed ? last : secondLast, cs = transposed ? secondLast : last
         if (cs == 1 || cols == 1) && (rows == 1 || rs >= max(1, cols)), let ld = Int32(exactly: rows == 1 ? max(1, cols) : rs) {
             self.array = x
             self.trans = CblasNoTrans
@@ -102,43 +105,98 @@ struct MatrixOperand {
             // Expanded or sliced in both directions: copy each matrix contiguous.
             let c = try x.contiguous(force: true)
             self.array = c
-            self.trans = CblasNoTrans
-            self.ld = Int32(max(1, cols))
-            self.elementStrides = (c.strides[c.ndim - 2], c.strides[c.ndim - 1])
+            let crs = c.strides[c.ndim - 2], ccs = c.strides[c.ndim - 1]
+            self.trans = transposed ? CblasTrans : CblasNoTrans
+            self.ld = Int32(max(1, transposed ? rows : cols))
+            self.elementStrides = transposed ? (ccs, crs) : (crs, ccs)
         }
     }
 }
 
 extension Kernels {
+    /// op(a) @ op(b) for 2-D floating arrays, where op transposes when asked:
+    /// BLAS reads the transposes through its flags, without copies.
+    public static func gemm(_ a: NDArray, transposeA: Bool = false, _ b: NDArray, transposeB: Bool = false) throws -> NDArray {
+        let n = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+        let k2 = transposeB ? b.shape[1] : b.shape[0], m = transposeB ? b.shape[0] : b.shape[1]
+        guard k == k2 else {
+            throw EmberError.shape("matmul: shapes \(describe(a.shape)) and \(describe(b.shape)) cannot be multiplied (\(n)x\(k) and \(k2)x\(m))")
+        }
+        let out = try NDArray(empty: [n, m], dtype: a.dtype)
+        try gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: out, accumulate: false)
+        return out
+    }
+
+    /// out = op(a) @ op(b) (+ out when `accumulate`), out contiguous (n, m).
+    static func gemm(_ a: NDArray, transposeA: Bool, _ b: NDArray, transposeB: Bool, into out: NDArray, accumulate: Bool) throws {
+        let n = out.shape[0], m = out.shape[1], k = transposeA ? a.shape[0] : a.shape[1]
+        if out.count == 0 { return }
+        if k == 0 {
+            if !accumulate { fill(out, with: 0) }
+            return
+        }
+        let matA = try MatrixOperand(a, rows: n, cols: k, transposed: transposeA)
+        let matB = try MatrixOperand(b, rows: k, cols: m, transposed: transposeB)
+        let beta: Double = accumulate ? 1 : 0
+        switch out.dtype {
+        case .float32:
+            cblas_sgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
+                        matA.array.pointer(Float.self), matA.ld, matB.array.pointer(Float.self), matB.ld,
+                        Float(beta), out.pointer(Float.self), Int32(m))
+        case .float64:
+            cblas_dgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
+                        matA.array.pointer(Double.self), matA.ld, matB.array.pointer(Double.self), matB.ld,
+                        beta, out.pointer(Double.self), Int32(m))
+        case .int64:
+            throw EmberError.dtype("gemm: expected floating operands, got int64")
+        }
+    }
+
     /// x W^T + b for x (N, in), W (out, in), b (out): the rows of the result
     /// start as the bias and the GEMM accumulates onto them (beta = 1).
     public static func linear(_ x: NDArray, weight: NDArray, bias: NDArray?) throws -> NDArray {
-        let n = x.shape[0], k = x.shape[1], m = weight.shape[0]
+        let n = x.shape[0], m = weight.shape[0]
         let out = try NDArray(empty: [n, m], dtype: x.dtype)
         if out.count == 0 { return out }
         if let bias {
             let b = try bias.contiguous()
-            for row in 0..<n {
-                (out.rawPointer + row * m * x.dtype.itemSize).copyMemory(from: b.rawPointer, byteCount: m * x.dtype.itemSize)
-            }
-        } else {
-            fill(out, with: 0)
+            let rowBytes = m * x.dtype.itemSize
+            for row in 0..<n { (out.rawPointer + row * rowBytes).copyMemory(from: b.rawPointer, byteCount: rowBytes) }
         }
-        if k == 0 { return out }
-        let matA = try MatrixOperand(x, rows: n, cols: k)
-        let matB = try MatrixOperand(try weight.transposed(0, 1), rows: k, cols: m)
-        switch x.dtype {
-        case .float32:
-            cblas_sgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                        matA.array.pointer(Float.self), matA.ld, matB.array.pointer(Float.self), matB.ld,
-                        1, out.pointer(Float.self), Int32(m))
-        case .float64:
-            cblas_dgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                        matA.array.pointer(Double.self), matA.ld, matB.array.pointer(Double.self), matB.ld,
-                        1, out.pointer(Double.self), Int32(m))
-        case .int64:
-            throw EmberError.dtype("linear: expected a floating input, got int64")
+        try gemm(x, transposeA: false, weight, transposeB: true, into: out, accumulate: bias != nil)
+        return out
+    }
+
+    /// The gradients of `linear` for an incoming gradient g (N, out):
+    /// d/dx = g W, d/dW = g^T x, d/db = the column sums of g. Each only if asked.
+    public static func linearBackward(grad g: NDArray, input x: NDArray, weight: NDArray,
+                                      input needX: Bool, weight needW: Bool, bias needB: Bool) throws -> (NDArray?, NDArray?, NDArray?) {
+        let gx = needX ? try gemm(g, weight) : nil
+        let gw = needW ? try gemm(g, transposeA: true, x) : nil
+        let gb = needB ? try sumLeadingDim(g) : nil
+        return (gx, gw, gb)
+    }
+
+    /// The sum over dim 0 of a 2-D array, accumulated row by row in the
+    /// element type, as torch reduces a non-contiguous dim.
+    public static func sumLeadingDim(_ g: NDArray) throws -> NDArray {
+        let rows = g.shape[0], cols = g.shape[1]
+        guard g.strides[1] == 1 || cols <= 1, g.dtype.isFloatingPoint else { return try sum(g, dims: [0], keepdim: false) }
+        let out = try NDArray.zeros([cols], dtype: g.dtype)
+        let rs = g.strides[0]
+        switch g.dtype {
+        case .float32: accumulateRows(g.pointer(Float.self), rs, rows, cols, out.pointer(Float.self))
+        case .float64: accumulateRows(g.pointer(Double.self), rs, rows, cols, out.pointer(Double.self))
+        case .int64: break
         }
         return out
+    }
+
+    @inline(__always)
+    static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Int, _ o: UnsafeMutablePointer<T>) {
+        for r in 0..<rows {
+            let row = p + r * rs
+            for c in 0..<cols { o[c] += row[c] }
+        }
     }
 }

@@ -31,6 +31,23 @@ extension Kernels {
         let out = try NDArray(empty: outShape, dtype: x.dtype)
         var reduced = 1
         for d in dims where d < x.ndim { reduced &*= x.shape[d] }
+        if x.dtype.isFloatingPoint && x.isContiguous, let leading = contiguousBlock(dims, x.ndim) {
+            // The common cases -- everything, a trailing block (per-row sums) or a
+            // leading block (sums down columns) of a contiguous array -- as plain loops.
+            let rowCount = leading ? reduced : x.count / max(reduced, 1)
+            let rowLength = leading ? x.count / max(reduced, 1) : reduced
+            if x.count == 0 || rowCount == 0 || rowLength == 0 {
+                fill(out, with: reduced == 0 && mean ? .nan : 0)
+                return out
+            }
+            let acc = try NDArray(empty: [leading ? rowLength : 1], dtype: .float64)
+            switch x.dtype {
+            case .float32: sumBlock(x.pointer(Float.self), out.pointer(Float.self), acc.pointer(Double.self), rowCount, rowLength, leading, mean)
+            case .float64: sumBlock(x.pointer(Double.self), out.pointer(Double.self), acc.pointer(Double.self), rowCount, rowLength, leading, mean)
+            case .int64: break
+            }
+            return out
+        }
         // Accumulate into a contiguous buffer shaped like x with the reduced dims
         // set to 1, read back with stride 0 along them.
         let accStrides = Shapes.broadcastStrides(keptShape, Shapes.contiguousStrides(keptShape), to: x.shape)
@@ -70,6 +87,38 @@ extension Kernels {
             }
         }
         return out
+    }
+
+    /// Whether normalised `dims` form a leading block 0..<k (true), a trailing
+    /// block k..<ndim (false), or neither (nil).
+    static func contiguousBlock(_ dims: [Int], _ ndim: Int) -> Bool? {
+        if ndim == 0 { return nil }
+        let sorted = dims.sorted()
+        if sorted == Array(0..<sorted.count) { return true }
+        if sorted == Array((ndim - sorted.count)..<ndim) { return false }
+        return nil
+    }
+
+    /// Sums of a contiguous (rows, length) matrix: down the columns when
+    /// `leading` (out has `length` entries, `acc` is scratch for them), along
+    /// the rows otherwise (out has `rows` entries). Accumulates in double.
+    static func sumBlock<T: FloatElement>(_ x: UnsafeMutablePointer<T>, _ out: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<Double>,
+                                          _ rows: Int, _ length: Int, _ leading: Bool, _ mean: Bool) {
+        if leading {
+            acc.update(repeating: 0, count: length)
+            for r in 0..<rows {
+                let row = x + r * length
+                for c in 0..<length { acc[c] += Double(row[c]) }
+            }
+            for c in 0..<length { out[c] = T(mean ? acc[c] / Double(rows) : acc[c]) }
+        } else {
+            for r in 0..<rows {
+                let row = x + r * length
+                var sum = 0.0
+                for c in 0..<length { sum += Double(row[c]) }
+                out[r] = T(mean ? sum / Double(length) : sum)
+            }
+        }
     }
 
     @inline(__always)

@@ -29,27 +29,37 @@ extension Kernels {
     static func softmaxLines<T: FloatElement>(_ x: NDArray, _ out: NDArray, _ d: Int, _ length: Int, _ si: Int, _ so: Int,
                                                _ log: Bool, _: T.Type) {
         let px = x.pointer(T.self), po = out.pointer(T.self)
+        if d == x.ndim - 1 && x.isContiguous {
+            // Rows of a contiguous array: no strided iteration needed.
+            for row in 0..<(x.count / length) { softmaxLine(px + row * length, 1, po + row * length, 1, length, log) }
+            return
+        }
         forEachLine(shape: x.shape, strides: x.strides, outStrides: out.strides, dim: d) { io, oo in
-            let line = px + io, dst = po + oo
-            var maxValue = line[0]
-            for i in 1..<length where line[i * si] > maxValue || line[i * si].isNaN { maxValue = line[i * si] }
-            // Shift by 0 when the maximum is infinite, so that an all -inf line
-            // gives NaN (as torch does) rather than inf - inf garbage elsewhere.
-            let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
-            var sum = 0.0
-            if log {
-                for i in 0..<length { sum += Double(T.exp(line[i * si] - shift)) }
-                let logSum = T(Glibc.log(sum))
-                for i in 0..<length { dst[i * so] = line[i * si] - shift - logSum }
-            } else {
-                for i in 0..<length {
-                    let e = T.exp(line[i * si] - shift)
-                    dst[i * so] = e
-                    sum += Double(e)
-                }
-                let inv = 1 / sum
-                for i in 0..<length { dst[i * so] = T(Double(dst[i * so]) * inv) }
+            softmaxLine(px + io, si, po + oo, so, length, log)
+        }
+    }
+
+    @inline(__always)
+    static func softmaxLine<T: FloatElement>(_ line: UnsafeMutablePointer<T>, _ si: Int, _ dst: UnsafeMutablePointer<T>, _ so: Int,
+                                             _ length: Int, _ log: Bool) {
+        var maxValue = line[0]
+        for i in 1..<length where line[i * si] > maxValue || line[i * si].isNaN { maxValue = line[i * si] }
+        // Shift by 0 when the maximum is infinite, so that an all -inf line
+        // gives NaN (as torch does) rather than inf - inf garbage elsewhere.
+        let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
+        var sum = 0.0
+        if log {
+            for i in 0..<length { sum += Double(T.exp(line[i * si] - shift)) }
+            let logSum = T(Glibc.log(sum))
+            for i in 0..<length { dst[i * so] = line[i * si] - shift - logSum }
+        } else {
+            for i in 0..<length {
+                let e = T.exp(line[i * si] - shift)
+                dst[i * so] = e
+                sum += Double(e)
             }
+            let inv = 1 / sum
+            for i in 0..<length { dst[i * so] = T(Double(dst[i * so]) * inv) }
         }
     }
 
