@@ -88,18 +88,23 @@ func failQuery(_ function: StaticString, _ error: Error) {
 }
 
 /// Reads a C shape argument, validating the pointer and the number of dims.
-func readShape(_ shape: UnsafePointer<Int64>?, _ ndim: Int64, _ argument: StaticString = "shape") throws -> [Int] {
+func readShape(_ shape: UnsafePointer<Int64>?, _ ndim: Int64, _ argument: StaticString = "shape") throws -> Dims {
     guard ndim >= 0 else { throw EmberError.invalidArgument("ndim must be >= 0, got \(ndim)") }
-    guard ndim <= Int64(Shapes.maxDims) else {
-        throw EmberError.invalidArgument("ndim \(ndim) exceeds the maximum of \(Shapes.maxDims) dimensions")
+    guard ndim <= Int64(Dims.capacity) else {
+        throw EmberError.invalidArgument("ndim \(ndim) exceeds the maximum of \(Dims.capacity) dimensions")
     }
-    if ndim == 0 { return [] }
+    var dims = Dims()
+    if ndim == 0 { return dims }
     guard let shape else { throw EmberError.invalidArgument("argument '\(argument)' is NULL but ndim is \(ndim)") }
-    return (0..<Int(ndim)).map { Int(shape[$0]) }
+    for i in 0..<Int(ndim) {
+        guard let value = Int(exactly: shape[i]) else { throw EmberError.invalidArgument("size \(shape[i]) is out of range") }
+        dims.append(value)
+    }
+    return dims
 }
 
 /// Reads a C list of dims (may be empty).
-func readDims(_ dims: UnsafePointer<Int64>?, _ count: Int64, _ argument: StaticString = "dims") throws -> [Int] {
+func readDims(_ dims: UnsafePointer<Int64>?, _ count: Int64, _ argument: StaticString = "dims") throws -> Dims {
     try readShape(dims, count, argument)
 }
 

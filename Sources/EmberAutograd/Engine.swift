@@ -21,7 +21,9 @@ public enum Autograd {
         // will deliver into it. Nothing changes if the graph was already freed.
         let mark = Autograd.nextMark.add(1, ordering: .relaxed).newValue
         var order: [Node] = []
+        order.reserveCapacity(16)
         var stack: [Node] = [start]
+        stack.reserveCapacity(16)
         start.dependencies = 0
         start.visitMark = mark
         while let node = stack.popLast() {
@@ -50,6 +52,7 @@ public enum Autograd {
         }
         start.pending = seed
         var ready: [Node] = [start]
+        ready.reserveCapacity(16)
         while let node = ready.popLast() {
             var inputGrads: [Tensor?] = []
             if var grad = node.pending.take() {

@@ -40,7 +40,7 @@ public final class Node {
     /// Which backward last visited this node (the engine's visited set).
     var visitMark: UInt64 = 0
     /// Shape and dtype of the output, to check the gradients flowing into it.
-    let outputShape: [Int]
+    let outputShape: Dims
     let outputDType: DType
     /// Set once backward has freed the saved values (without retain_graph).
     public private(set) var isReleased = false
@@ -50,7 +50,7 @@ public final class Node {
     var dependencies = 0
 
     init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<Tensor>, savedOutput: NDArray?,
-         outputShape: [Int], outputDType: DType, backward: @escaping BackwardFunction) {
+         outputShape: Dims, outputDType: DType, backward: @escaping BackwardFunction) {
         self.name = name
         self.edges = edges
         self.saved = saved

@@ -35,7 +35,7 @@ public final class Tensor {
         self.gradFn = gradFn
     }
 
-    @inlinable public var shape: [Int] { array.shape }
+    @inlinable public var shape: Dims { array.shape }
     @inlinable public var dtype: DType { array.dtype }
     @inlinable public var ndim: Int { array.ndim }
     @inlinable public var count: Int { array.count }
@@ -100,26 +100,26 @@ public final class Tensor {
 // MARK: - Creation
 
 extension Tensor {
-    public static func zeros(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func zeros(_ shape: Dims, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         Tensor(try NDArray.zeros(shape, dtype: dtype), requiresGrad: requiresGrad)
     }
-    public static func ones(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func ones(_ shape: Dims, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         Tensor(try NDArray.ones(shape, dtype: dtype), requiresGrad: requiresGrad)
     }
-    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func full(_ shape: Dims, _ value: Double, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         Tensor(try NDArray.full(shape, value: value, dtype: dtype), requiresGrad: requiresGrad)
     }
-    public static func randn(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func randn(_ shape: Dims, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         Tensor(try NDArray.randn(shape, dtype: dtype), requiresGrad: requiresGrad)
     }
-    public static func rand(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func rand(_ shape: Dims, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         Tensor(try NDArray.rand(shape, dtype: dtype), requiresGrad: requiresGrad)
     }
     public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32) throws -> Tensor {
         Tensor(try NDArray.arange(start: start, end: end, step: step, dtype: dtype))
     }
     /// A tensor holding `values` (row-major) in `dtype`, shaped `shape` (1-D if nil).
-    public static func from(_ values: [Double], shape: [Int]? = nil, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
+    public static func from(_ values: [Double], shape: Dims? = nil, dtype: DType = .float32, requiresGrad: Bool = false) throws -> Tensor {
         let shape = shape ?? [values.count]
         let staging = try NDArray.copying(values, dtype: .float64, shape: [values.count])
         let array = try staging.cast(to: dtype).reshaped(shape)

@@ -23,7 +23,7 @@ public enum Init {
     }
 
     /// (fan_in, fan_out) of a weight, as torch computes them.
-    public static func fans(_ shape: [Int]) throws -> (Int, Int) {
+    public static func fans(_ shape: Dims) throws -> (Int, Int) {
         guard shape.count >= 2 else {
             throw EmberError.invalidArgument("fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape \(describe(shape)))")
         }

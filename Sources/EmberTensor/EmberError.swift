@@ -24,8 +24,7 @@ public struct EmberError: Error, CustomStringConvertible, Sendable {
     public static func `internal`(_ message: String) -> EmberError { EmberError(.internal, message) }
 }
 
-/// `[2, 3]` -- shapes in messages look like torch's `torch.Size([2, 3])` contents.
-@inlinable
-public func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+/// `[0, 2]` -- lists of dims in messages, as Python prints them.
+public func describe(_ values: [Int]) -> String {
+    "[" + values.map(String.init).joined(separator: ", ") + "]"
 }

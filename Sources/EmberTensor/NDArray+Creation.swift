@@ -3,7 +3,7 @@ import Glibc
 /// Creation: from host memory, constant fills, ranges and random samples.
 extension NDArray {
     /// A contiguous copy of `count` row-major elements at `bytes`.
-    public static func copying(_ bytes: UnsafeRawPointer?, dtype: DType, shape: [Int]) throws -> NDArray {
+    public static func copying(_ bytes: UnsafeRawPointer?, dtype: DType, shape: Dims) throws -> NDArray {
         let out = try NDArray(empty: shape, dtype: dtype)
         if out.count > 0 {
             guard let bytes else { throw EmberError.invalidArgument("data is NULL but the shape \(describe(shape)) has \(out.count) elements") }
@@ -13,7 +13,7 @@ extension NDArray {
     }
 
     /// torch.full (zeros and ones are fills of 0 and 1).
-    public static func full(_ shape: [Int], value: Double, dtype: DType) throws -> NDArray {
+    public static func full(_ shape: Dims, value: Double, dtype: DType) throws -> NDArray {
         if dtype == .int64 {
             guard value.isFinite, value >= -9.223372036854775808e18, value < 9.223372036854775808e18 else {
                 throw EmberError.invalidArgument("fill value \(value) cannot be converted to int64")
@@ -28,8 +28,8 @@ extension NDArray {
         return out
     }
 
-    public static func zeros(_ shape: [Int], dtype: DType) throws -> NDArray { try full(shape, value: 0, dtype: dtype) }
-    public static func ones(_ shape: [Int], dtype: DType) throws -> NDArray { try full(shape, value: 1, dtype: dtype) }
+    public static func zeros(_ shape: Dims, dtype: DType) throws -> NDArray { try full(shape, value: 0, dtype: dtype) }
+    public static func ones(_ shape: Dims, dtype: DType) throws -> NDArray { try full(shape, value: 1, dtype: dtype) }
 
     /// torch.arange(start, end, step): ceil((end - start) / step) values, each
     /// start + i * step computed in double (int64: in int64 from truncated bounds).
@@ -61,12 +61,12 @@ extension NDArray {
     }
 
     /// torch.rand from the global generator.
-    public static func rand(_ shape: [Int], dtype: DType) throws -> NDArray {
+    public static func rand(_ shape: Dims, dtype: DType) throws -> NDArray {
         try uniform(shape, from: 0, to: 1, dtype: dtype, function: "rand")
     }
 
     /// torch.empty(shape).uniform_(from, to) from the global generator.
-    public static func uniform(_ shape: [Int], from: Double, to: Double, dtype: DType, function: String = "uniform") throws -> NDArray {
+    public static func uniform(_ shape: Dims, from: Double, to: Double, dtype: DType, function: String = "uniform") throws -> NDArray {
         guard dtype.isFloatingPoint else { throw EmberError.dtype("\(function): expected a floating dtype, got \(dtype)") }
         let out = try NDArray(empty: shape, dtype: dtype)
         try out.fillUniform(from: from, to: to)
@@ -74,7 +74,7 @@ extension NDArray {
     }
 
     /// torch.randn from the global generator.
-    public static func randn(_ shape: [Int], dtype: DType) throws -> NDArray {
+    public static func randn(_ shape: Dims, dtype: DType) throws -> NDArray {
         guard dtype.isFloatingPoint else { throw EmberError.dtype("randn: expected a floating dtype, got \(dtype)") }
         let out = try NDArray(empty: shape, dtype: dtype)
         try out.fillNormal(mean: 0, std: 1)

@@ -2,7 +2,7 @@
 extension NDArray {
     /// torch.Tensor.view semantics where possible: a view if the strides allow
     /// it, nil otherwise. `newShape` must already be resolved (no -1).
-    public func viewIfPossible(_ newShape: [Int]) -> NDArray? {
+    public func viewIfPossible(_ newShape: Dims) -> NDArray? {
         if isContiguous {
             return NDArray(storage: storage, dtype: dtype, shape: newShape,
                            strides: Shapes.contiguousStrides(newShape), offset: offset)
@@ -12,7 +12,7 @@ extension NDArray {
     }
 
     /// Resolves one -1 and checks the element count against this array's.
-    public func resolveShape(_ requested: [Int]) throws -> [Int] {
+    public func resolveShape(_ requested: Dims) throws -> Dims {
         var inferred: Int? = nil
         var known = 1
         for (i, s) in requested.enumerated() {
@@ -35,14 +35,11 @@ extension NDArray {
         } else if known != count {
             throw EmberError.shape("shape \(describe(requested)) is invalid for input of size \(count)")
         }
-        guard out.count <= Shapes.maxDims else {
-            throw EmberError.invalidArgument("a tensor may have at most \(Shapes.maxDims) dimensions, got \(out.count)")
-        }
         return out
     }
 
     /// torch.reshape: a view when possible, otherwise a contiguous copy.
-    public func reshaped(_ requested: [Int]) throws -> NDArray {
+    public func reshaped(_ requested: Dims) throws -> NDArray {
         let target = try resolveShape(requested)
         if let view = viewIfPossible(target) { return view }
         return try contiguous().viewIfPossible(target)!
@@ -50,10 +47,10 @@ extension NDArray {
 
     /// Strides for viewing (shape, strides) as newShape without a copy, or nil
     /// (torch's computeStride: split into chunks of dims that are contiguous among themselves).
-    static func computeViewStrides(_ oldShape: [Int], _ oldStrides: [Int], _ newShape: [Int]) -> [Int]? {
-        let numel = oldShape.reduce(1, &*)
+    static func computeViewStrides(_ oldShape: Dims, _ oldStrides: Dims, _ newShape: Dims) -> Dims? {
+        let numel = oldShape.product
         if numel == 0 { return Shapes.contiguousStrides(newShape) }
-        var newStrides = [Int](repeating: 0, count: newShape.count)
+        var newStrides = Dims(repeating: 0, count: newShape.count)
         var viewD = newShape.count - 1
         var chunkBaseStride = oldStrides.last ?? 1
         var tensorNumel = 1, viewNumel = 1
@@ -88,25 +85,26 @@ extension NDArray {
     }
 
     /// torch.permute(dims).
-    public func permuted(_ dims: [Int]) throws -> NDArray {
+    public func permuted(_ dims: Dims) throws -> NDArray {
         guard dims.count == ndim else {
             throw EmberError.invalidArgument("permute: number of dims \(dims.count) does not match the tensor's \(ndim) (shape \(describe(shape)))")
         }
         let order = try Shapes.normalize(dims: dims, ndim)
-        return NDArray(storage: storage, dtype: dtype, shape: order.map { shape[$0] },
-                       strides: order.map { strides[$0] }, offset: offset)
+        var newShape = Dims(), newStrides = Dims()
+        for d in order {
+            newShape.append(shape[d])
+            newStrides.append(strides[d])
+        }
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset)
     }
 
     /// torch.expand(shape): size-1 dims stretch with stride 0; -1 keeps a size.
-    public func expanded(_ requested: [Int]) throws -> NDArray {
+    public func expanded(_ requested: Dims) throws -> NDArray {
         guard requested.count >= ndim else {
             throw EmberError.shape("expand: the number of sizes \(requested.count) must be at least the tensor's \(ndim) dimensions (shape \(describe(shape)) to \(describe(requested)))")
         }
-        guard requested.count <= Shapes.maxDims else {
-            throw EmberError.invalidArgument("a tensor may have at most \(Shapes.maxDims) dimensions, got \(requested.count)")
-        }
         let lead = requested.count - ndim
-        var newShape = requested, newStrides = [Int](repeating: 0, count: requested.count)
+        var newShape = requested, newStrides = Dims(repeating: 0, count: requested.count)
         for i in 0..<requested.count {
             if i < lead {
                 guard requested[i] >= 0 else {
@@ -131,6 +129,9 @@ extension NDArray {
 
     /// torch.unsqueeze(dim).
     public func unsqueezed(_ dim: Int) throws -> NDArray {
+        guard ndim < Dims.capacity else {
+            throw EmberError.invalidArgument("unsqueeze: a tensor may have at most \(Dims.capacity) dimensions")
+        }
         let d = try Shapes.normalize(dim, ndim + 1)
         var shape = self.shape, strides = self.strides
         let s = d < ndim ? strides[d] * shape[d] : 1

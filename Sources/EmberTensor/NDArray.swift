@@ -6,27 +6,25 @@ import Glibc
 public struct NDArray {
     public var storage: Storage
     public let dtype: DType
-    public let shape: [Int]
-    public let strides: [Int]
+    public let shape: Dims
+    public let strides: Dims
     public let offset: Int
     /// The number of elements (product of `shape`).
     public let count: Int
 
     /// A view; the caller guarantees that it stays inside the storage.
     @inlinable
-    public init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int = 0) {
+    public init(storage: Storage, dtype: DType, shape: Dims, strides: Dims, offset: Int = 0) {
         self.storage = storage
         self.dtype = dtype
         self.shape = shape
         self.strides = strides
         self.offset = offset
-        var n = 1
-        for s in shape { n &*= s }
-        self.count = n
+        self.count = shape.product
     }
 
     /// Uninitialised contiguous memory for `shape`.
-    public init(empty shape: [Int], dtype: DType) throws {
+    public init(empty shape: Dims, dtype: DType) throws {
         let n = try Shapes.validate(shape, itemSize: dtype.itemSize)
         let storage = try Storage(byteCount: n * dtype.itemSize)
         self.init(storage: storage, dtype: dtype, shape: shape, strides: Shapes.contiguousStrides(shape))
@@ -62,7 +60,7 @@ public struct NDArray {
 
 extension NDArray {
     /// The element at `index` (one entry per dimension), as a Double.
-    public func value(at index: [Int]) -> Double {
+    public func value(at index: Dims) -> Double {
         var off = offset
         for d in 0..<index.count { off += index[d] * strides[d] }
         let p = storage.base
@@ -91,6 +89,6 @@ extension NDArray {
         guard count == 1 else {
             throw EmberError.shape("a tensor with \(count) elements cannot be converted to a scalar (shape \(describe(shape)))")
         }
-        return value(at: [Int](repeating: 0, count: ndim))
+        return value(at: Dims(repeating: 0, count: ndim))
     }
 }

@@ -8,7 +8,7 @@ import XCTest
 final class GradcheckTests: XCTestCase {
     override func setUp() { GlobalGenerator.manualSeed(17) }
 
-    func leaf(_ shape: [Int], positive: Bool = false) throws -> Tensor {
+    func leaf(_ shape: Dims, positive: Bool = false) throws -> Tensor {
         var x = try Tensor.randn(shape, dtype: .float64)
         if positive { x = Tensor(try Kernels.binary(.add, Kernels.binary(.mul, x.array, x.array), scalar: 0.5)) }
         try x.setRequiresGrad(true)
@@ -16,7 +16,7 @@ final class GradcheckTests: XCTestCase {
     }
 
     func testBinaryOpsWithBroadcasting() throws {
-        let pairs: [([Int], [Int])] = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([4], [2, 3, 4]), ([], [2, 3]), ([2, 1], [1, 3])]
+        let pairs: [(Dims, Dims)] = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([4], [2, 3, 4]), ([], [2, 3]), ([2, 1], [1, 3])]
         for (sa, sb) in pairs {
             let a = try leaf(sa), b = try leaf(sb), bp = try leaf(sb, positive: true)
             try gradcheck([a, b], "add \(sa) \(sb)") { try $0[0].add($0[1]) }
@@ -65,7 +65,7 @@ final class GradcheckTests: XCTestCase {
     }
 
     func testMatmulForms() throws {
-        let cases: [([Int], [Int])] = [([4], [4]), ([3, 4], [4]), ([4], [4, 2]), ([3, 4], [4, 2]),
+        let cases: [(Dims, Dims)] = [([4], [4]), ([3, 4], [4]), ([4], [4, 2]), ([3, 4], [4, 2]),
                                        ([2, 3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 2]), ([2, 3, 4], [4]), ([4], [2, 4, 3])]
         for (sa, sb) in cases {
             let a = try leaf(sa), b = try leaf(sb)

@@ -108,6 +108,8 @@ final class ErrorTests: XCTestCase {
         C.fails(ember_tensor_zeros([1_000_000_000, 1_000_000], 2, EMBER_FLOAT32, &out), EMBER_ERR_OUT_OF_MEMORY, ["cannot allocate"])
         C.fails(ember_tensor_zeros([Int64.max, 4], 2, EMBER_FLOAT32, &out), EMBER_ERR_OUT_OF_MEMORY, [])
         C.fails(ember_tensor_from_data(nil, EMBER_FLOAT32, [2], 1, &out), EMBER_ERR_INVALID_ARGUMENT, ["data is NULL"])
+        C.fails(ember_tensor_zeros([Int64](repeating: 1, count: 13), 13, EMBER_FLOAT32, &out), EMBER_ERR_INVALID_ARGUMENT,
+                ["ndim 13", "12 dimensions"])
         C.fails(ember_tensor_randn([2], 1, EMBER_INT64, &out), EMBER_ERR_DTYPE, ["floating"])
         C.fails(ember_tensor_arange(0, 1, 0, EMBER_FLOAT32, &out), EMBER_ERR_INVALID_ARGUMENT, ["step"])
         XCTAssertNil(out)

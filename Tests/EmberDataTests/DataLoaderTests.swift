@@ -41,7 +41,7 @@ final class DataLoaderTests: XCTestCase {
         let y = try Tensor.arange(0, 5, dtype: .int64)
         let loader = try DataLoader(inputs: x, targets: y, batchSize: 2, shuffle: false)
         XCTAssertEqual(loader.batchCount, 3)
-        var shapes: [[Int]] = []
+        var shapes: [Dims] = []
         var firstRows: [Double] = []
         while let (bx, by) = try loader.next() {
             shapes.append(bx.shape)

@@ -3,7 +3,7 @@ import EmberTestSupport
 import XCTest
 
 final class KernelTests: XCTestCase {
-    func array(_ values: [Double], _ shape: [Int], _ dtype: DType = .float64) throws -> NDArray {
+    func array(_ values: [Double], _ shape: Dims, _ dtype: DType = .float64) throws -> NDArray {
         try NDArray.copying(values, dtype: .float64, shape: [values.count]).cast(to: dtype).reshaped(shape)
     }
 

@@ -36,6 +36,19 @@ final class ShapeAndDTypeTests: XCTestCase {
         assertThrows(.outOfMemory, ["cannot allocate"]) { try NDArray(empty: [1_000_000_000_000_000], dtype: .float32) }
     }
 
+    func testDimsAreInlineAndBounded() throws {
+        var d: Dims = [2, 3]
+        d.append(4)
+        d.insert(1, at: 0)
+        XCTAssertEqual(d, [1, 2, 3, 4])
+        XCTAssertEqual(d.remove(at: 1), 2)
+        XCTAssertEqual(d.product, 12)
+        XCTAssertEqual(d.droppingLast(), [1, 3])
+        XCTAssertEqual(describe(d), "[1, 3, 4]")
+        XCTAssertNoThrow(try Dims(checking: Array(repeating: 1, count: Dims.capacity)))
+        assertThrows(.invalidArgument, ["at most 12 dimensions", "13"]) { try Dims(checking: Array(repeating: 1, count: 13)) }
+    }
+
     func testNormalizeDims() throws {
         XCTAssertEqual(try Shapes.normalize(-1, 3), 2)
         XCTAssertEqual(try Shapes.normalize(0, 0), 0)

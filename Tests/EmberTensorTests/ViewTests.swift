@@ -3,7 +3,7 @@ import EmberTestSupport
 import XCTest
 
 final class ViewTests: XCTestCase {
-    func arange(_ n: Int, _ shape: [Int]) throws -> NDArray {
+    func arange(_ n: Int, _ shape: Dims) throws -> NDArray {
         try NDArray.arange(start: 0, end: Double(n), step: 1, dtype: .float32).reshaped(shape)
     }
 

@@ -94,7 +94,7 @@ struct JSONParser {
 
 /// A tensor as the fixtures store it: shape, dtype and row-major values.
 public struct FixtureTensor {
-    public let shape: [Int]
+    public let shape: Dims
     public let dtype: DType
     public let values: [Double]
 
@@ -103,7 +103,7 @@ public struct FixtureTensor {
               let data = dict["data"] as? [Any] else {
             throw EmberError.internal("not a fixture tensor: \(String(describing: any))")
         }
-        self.shape = dims.map { Int(($0 as? Double) ?? -1) }
+        self.shape = Dims(dims.map { Int(($0 as? Double) ?? -1) })
         switch name {
         case "float32": dtype = .float32
         case "float64": dtype = .float64

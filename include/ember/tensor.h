@@ -20,7 +20,8 @@ extern "C" {
  * A new tensor holding a copy of `data`: prod(shape) elements of `dtype`,
  * row-major (torch.tensor). `data` may be NULL only when the shape has no
  * elements. `ndim` may be 0 (a scalar tensor; `shape` may then be NULL).
- * Errors: INVALID_ARGUMENT (NULL data or shape, negative size, ndim < 0 or > 64),
+ * Errors: INVALID_ARGUMENT (NULL data or shape, negative size, ndim < 0 or > 12:
+ * Ember tensors have at most 12 dimensions),
  * DTYPE (unknown dtype), OUT_OF_MEMORY (the size overflows or cannot be allocated).
  * The caller owns `*out`.
  */

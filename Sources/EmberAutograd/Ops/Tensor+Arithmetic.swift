@@ -115,7 +115,7 @@ extension Tensor {
 
     /// Sums a gradient over the dimensions that broadcasting added or
     /// stretched, back to `shape`, and converts it to `dtype`.
-    public func reduceGrad(to shape: [Int], _ dtype: DType) throws -> Tensor {
+    public func reduceGrad(to shape: Dims, _ dtype: DType) throws -> Tensor {
         var g = self
         if g.shape != shape { g = try g.sumTo(shape) }
         if g.dtype != dtype { g = try g.to(dtype) }
@@ -123,11 +123,11 @@ extension Tensor {
     }
 
     /// The sum of this tensor down to `shape`, which it must broadcast from.
-    public func sumTo(_ target: [Int]) throws -> Tensor {
+    public func sumTo(_ target: Dims) throws -> Tensor {
         if shape == target { return self }
         let lead = ndim - target.count
         guard lead >= 0 else { throw EmberError.shape("sum_to: cannot reduce \(describe(shape)) to \(describe(target))") }
-        var dims: [Int] = Array(0..<lead)
+        var dims: Dims = Dims(0..<lead)
         for (i, size) in target.enumerated() where size == 1 && shape[lead + i] != 1 { dims.append(lead + i) }
         var g = self
         if !dims.isEmpty { g = try g.sum(dims: dims, keepdim: true) }

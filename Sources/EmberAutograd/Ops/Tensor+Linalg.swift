@@ -62,7 +62,7 @@ extension Tensor {
         guard dtype.isFloatingPoint else { throw EmberError.dtype("linear: expected a floating input, got \(dtype)") }
         let x2 = ndim == 2 ? array : try array.reshaped([-1, inFeatures])
         let value2 = try Kernels.linear(x2, weight: weight.array, bias: bias?.array)
-        let value = ndim == 2 ? value2 : try value2.reshaped(Array(shape.dropLast()) + [outFeatures])
+        let value = ndim == 2 ? value2 : try value2.reshaped(shape.droppingLast() + [outFeatures])
         let inputShape = shape
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in

@@ -7,10 +7,10 @@ extension Tensor {
     public func sum() throws -> Tensor { try sum(dims: [], keepdim: false) }
 
     /// The sum over `dims` (all if empty), keeping them as size 1 if `keepdim`.
-    public func sum(dims: [Int], keepdim: Bool = false) throws -> Tensor {
+    public func sum(dims: Dims, keepdim: Bool = false) throws -> Tensor {
         let value = try Kernels.sum(array, dims: dims, keepdim: keepdim)
         let inputShape = shape
-        let normalized = dims.isEmpty ? Array(0..<ndim) : try Shapes.normalize(dims: dims, ndim)
+        let normalized = dims.isEmpty ? Dims(0..<ndim) : try Shapes.normalize(dims: dims, ndim)
         return Tensor.record(value, "SumBackward1", inputs: [self]) { g, _ in
             [try g.expandReduced(to: inputShape, dims: normalized, keepdim: keepdim)]
         }
@@ -20,10 +20,10 @@ extension Tensor {
     public func mean() throws -> Tensor { try mean(dims: [], keepdim: false) }
 
     /// The mean over `dims` (all if empty).
-    public func mean(dims: [Int], keepdim: Bool = false) throws -> Tensor {
+    public func mean(dims: Dims, keepdim: Bool = false) throws -> Tensor {
         let value = try Kernels.mean(array, dims: dims, keepdim: keepdim)
         let inputShape = shape
-        let normalized = dims.isEmpty ? Array(0..<ndim) : try Shapes.normalize(dims: dims, ndim)
+        let normalized = dims.isEmpty ? Dims(0..<ndim) : try Shapes.normalize(dims: dims, ndim)
         var count = 1
         for d in normalized where d < inputShape.count { count *= inputShape[d] }
         let n = Double(count)
@@ -43,7 +43,7 @@ extension Tensor {
     }
 
     /// Broadcasts a reduction's gradient back over the reduced dims.
-    func expandReduced(to shape: [Int], dims: [Int], keepdim: Bool) throws -> Tensor {
+    func expandReduced(to shape: Dims, dims: Dims, keepdim: Bool) throws -> Tensor {
         var g = self
         if !keepdim {
             for d in dims.sorted() where d < shape.count { g = try g.unsqueeze(d) }

@@ -4,7 +4,7 @@ import EmberTensor
 /// gradients apply the inverse view.
 extension Tensor {
     /// torch.reshape: a view when the strides allow, a copy otherwise; one size may be -1.
-    public func reshape(_ newShape: [Int]) throws -> Tensor {
+    public func reshape(_ newShape: Dims) throws -> Tensor {
         let value = try array.reshaped(newShape)
         if value.shape == shape && value.storage === array.storage && value.strides == array.strides { return self.alias(value) }
         let inputShape = shape
@@ -18,16 +18,16 @@ extension Tensor {
     }
 
     /// torch.permute(dims), a view.
-    public func permute(_ dims: [Int]) throws -> Tensor {
+    public func permute(_ dims: Dims) throws -> Tensor {
         let value = try array.permuted(dims)
         let order = try Shapes.normalize(dims: dims, ndim)
-        var inverse = [Int](repeating: 0, count: order.count)
+        var inverse = Dims(repeating: 0, count: order.count)
         for (i, d) in order.enumerated() { inverse[d] = i }
         return Tensor.record(value, "PermuteBackward0", inputs: [self]) { g, _ in [try g.permute(inverse)] }
     }
 
     /// torch.expand(shape), a view; the gradient sums over the stretched dims.
-    public func expand(_ newShape: [Int]) throws -> Tensor {
+    public func expand(_ newShape: Dims) throws -> Tensor {
         let value = try array.expanded(newShape)
         if value.shape == shape { return alias(value) }
         let (inputShape, inputType) = (shape, dtype)

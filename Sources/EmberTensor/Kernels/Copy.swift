@@ -44,10 +44,14 @@ extension Kernels {
     @inline(__always)
     static func copyLoop<S: Element, D: Element>(_ src: NDArray, _ dst: NDArray, _: S.Type, _: D.Type) {
         let s = src.pointer(S.self), d = dst.pointer(D.self)
-        let layout = StridedLayout(shape: dst.shape, strides: [dst.strides, src.strides])
-        let so = layout.strides[0].last!, si = layout.strides[1].last!
-        layout.forEachRow { n, offsets in
-            let dp = d + offsets[0], sp = s + offsets[1]
+        if src.isContiguous && dst.isContiguous {
+            for i in 0..<dst.count { d[i] = s[i].cast(to: D.self) }
+            return
+        }
+        let layout = StridedLayout(shape: dst.shape, dst.strides, src.strides)
+        let (so, si, _) = layout.inner
+        layout.forEachRow { n, od, os, _ in
+            let dp = d + od, sp = s + os
             if so == 1 && si == 1 {
                 for i in 0..<n { dp[i] = sp[i].cast(to: D.self) }
             } else {
@@ -68,10 +72,14 @@ extension Kernels {
     @inline(__always)
     static func fillLoop<T: Element>(_ dst: NDArray, _ value: T) {
         let d = dst.pointer(T.self)
-        let layout = StridedLayout(shape: dst.shape, strides: [dst.strides])
-        let so = layout.strides[0].last!
-        layout.forEachRow { n, offsets in
-            let dp = d + offsets[0]
+        if dst.isContiguous {
+            d.update(repeating: value, count: dst.count)
+            return
+        }
+        let layout = StridedLayout(shape: dst.shape, dst.strides)
+        let so = layout.inner.0
+        layout.forEachRow { n, od, _, _ in
+            let dp = d + od
             if so == 1 { dp.update(repeating: value, count: n) } else { for i in 0..<n { dp[i * so] = value } }
         }
     }

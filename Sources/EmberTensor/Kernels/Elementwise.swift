@@ -107,14 +107,12 @@ extension Kernels {
                 return
             }
         }
-        let layout = StridedLayout(shape: out.shape, strides: [
-            out.strides,
-            Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
-            Shapes.broadcastStrides(b.shape, b.strides, to: out.shape),
-        ])
-        let so = layout.strides[0].last!, sa = layout.strides[1].last!, sb = layout.strides[2].last!
-        layout.forEachRow { n, offsets in
-            let po = o + offsets[0], xa = pa + offsets[1], xb = pb + offsets[2]
+        let layout = StridedLayout(shape: out.shape, out.strides,
+                                   Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
+                                   Shapes.broadcastStrides(b.shape, b.strides, to: out.shape))
+        let (so, sa, sb) = layout.inner
+        layout.forEachRow { n, oo, oa, ob in
+            let po = o + oo, xa = pa + oa, xb = pb + ob
             if so == 1 && sa == 1 && sb == 1 {
                 for i in 0..<n { po[i] = f(xa[i], xb[i]) }
             } else if so == 1 && sa == 1 && sb == 0 {
@@ -188,10 +186,10 @@ extension Kernels {
             for i in 0..<out.count { o[i] = f(px[i]) }
             return
         }
-        let layout = StridedLayout(shape: out.shape, strides: [out.strides, x.strides])
-        let so = layout.strides[0].last!, sx = layout.strides[1].last!
-        layout.forEachRow { n, offsets in
-            let po = o + offsets[0], xx = px + offsets[1]
+        let layout = StridedLayout(shape: out.shape, out.strides, x.strides)
+        let (so, sx, _) = layout.inner
+        layout.forEachRow { n, oo, ox, _ in
+            let po = o + oo, xx = px + ox
             if so == 1 && sx == 1 {
                 for i in 0..<n { po[i] = f(xx[i]) }
             } else {

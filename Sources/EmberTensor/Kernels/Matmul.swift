@@ -19,27 +19,29 @@ extension Kernels {
         guard k == k2 else {
             throw EmberError.shape("matmul: shapes \(describe(a.shape)) and \(describe(b.shape)) cannot be multiplied (\(n)x\(k) and \(k2)x\(m))")
         }
-        let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
+        let aBatch = a.shape.droppingLast(2), bBatch = b.shape.droppingLast(2)
         let batch = try Shapes.broadcast(aBatch, bBatch)
-        let out = try NDArray(empty: batch + [n, m], dtype: a.dtype)
+        var outShape = batch
+        outShape.append(n)
+        outShape.append(m)
+        let out = try NDArray(empty: outShape, dtype: a.dtype)
         if out.count == 0 { return out }
         if k == 0 { fill(out, with: 0); return out }
 
         let matA = try MatrixOperand(a, rows: n, cols: k)
         let matB = try MatrixOperand(b, rows: k, cols: m)
         // Per-batch element offsets of a, b (broadcast) and out (contiguous).
-        let aStrides = Shapes.broadcastStrides(aBatch, Array(matA.array.strides.dropLast(2)), to: batch)
-        let bStrides = Shapes.broadcastStrides(bBatch, Array(matB.array.strides.dropLast(2)), to: batch)
         var offsets: [(Int, Int)] = []
-        let batchCount = batch.reduce(1, *)
-        offsets.reserveCapacity(batchCount)
         if batch.isEmpty {
             offsets.append((0, 0))
         } else {
-            let layout = StridedLayout(shape: batch, strides: [aStrides, bStrides])
-            let sa = layout.strides[0].last!, sb = layout.strides[1].last!
-            layout.forEachRow { len, o in
-                for i in 0..<len { offsets.append((o[0] + i * sa, o[1] + i * sb)) }
+            let aStrides = Shapes.broadcastStrides(aBatch, matA.array.strides.droppingLast(2), to: batch)
+            let bStrides = Shapes.broadcastStrides(bBatch, matB.array.strides.droppingLast(2), to: batch)
+            offsets.reserveCapacity(batch.product)
+            let layout = StridedLayout(shape: batch, aStrides, bStrides)
+            let (sa, sb, _) = layout.inner
+            layout.forEachRow { len, oa, ob, _ in
+                for i in 0..<len { offsets.append((oa + i * sa, ob + i * sb)) }
             }
         }
 
@@ -160,11 +162,22 @@ extension Kernels {
         if out.count == 0 { return out }
         if let bias {
             let b = try bias.contiguous()
-            let rowBytes = m * x.dtype.itemSize
-            for row in 0..<n { (out.rawPointer + row * rowBytes).copyMemory(from: b.rawPointer, byteCount: rowBytes) }
+            switch x.dtype {
+            case .float32: fillRows(out.pointer(Float.self), b.pointer(Float.self), n, m)
+            case .float64: fillRows(out.pointer(Double.self), b.pointer(Double.self), n, m)
+            case .int64: throw EmberError.dtype("linear: expected a floating input, got int64")
+            }
         }
         try gemm(x, transposeA: false, weight, transposeB: true, into: out, accumulate: bias != nil)
         return out
+    }
+
+    @inline(__always)
+    static func fillRows<T: FloatElement>(_ out: UnsafeMutablePointer<T>, _ row: UnsafeMutablePointer<T>, _ n: Int, _ m: Int) {
+        for r in 0..<n {
+            let o = out + r * m
+            for j in 0..<m { o[j] = row[j] }
+        }
     }
 
     /// The gradients of `linear` for an incoming gradient g (N, out):

@@ -3,8 +3,8 @@
 /// least as accurate as torch's pairwise summation.
 extension Kernels {
     /// The shape of a reduction over `dims` (normalised, distinct).
-    public static func reducedShape(_ shape: [Int], dims: [Int], keepdim: Bool) -> [Int] {
-        var out: [Int] = []
+    public static func reducedShape(_ shape: Dims, dims: Dims, keepdim: Bool) -> Dims {
+        var out = Dims()
         for d in 0..<shape.count {
             if dims.contains(d) { if keepdim { out.append(1) } } else { out.append(shape[d]) }
         }
@@ -12,21 +12,22 @@ extension Kernels {
     }
 
     /// The sum over `dims` (all dims if empty); int64 stays int64.
-    public static func sum(_ x: NDArray, dims: [Int], keepdim: Bool) throws -> NDArray {
+    public static func sum(_ x: NDArray, dims: Dims, keepdim: Bool) throws -> NDArray {
         try reduceSum(x, dims: dims, keepdim: keepdim, mean: false)
     }
 
     /// The mean over `dims` (all dims if empty); floating dtypes only.
-    public static func mean(_ x: NDArray, dims: [Int], keepdim: Bool) throws -> NDArray {
+    public static func mean(_ x: NDArray, dims: Dims, keepdim: Bool) throws -> NDArray {
         guard x.dtype.isFloatingPoint else {
             throw EmberError.dtype("mean: could not infer the output dtype: the input dtype must be floating, got \(x.dtype)")
         }
         return try reduceSum(x, dims: dims, keepdim: keepdim, mean: true)
     }
 
-    static func reduceSum(_ x: NDArray, dims requested: [Int], keepdim: Bool, mean: Bool) throws -> NDArray {
-        let dims = requested.isEmpty ? Array(0..<x.ndim) : try Shapes.normalize(dims: requested, x.ndim)
-        let keptShape = x.shape.enumerated().map { dims.contains($0.offset) ? 1 : $0.element }
+    static func reduceSum(_ x: NDArray, dims requested: Dims, keepdim: Bool, mean: Bool) throws -> NDArray {
+        let dims = requested.isEmpty ? Dims(0..<x.ndim) : try Shapes.normalize(dims: requested, x.ndim)
+        var keptShape = x.shape
+        for d in dims { keptShape[d] = 1 }
         let outShape = reducedShape(x.shape, dims: dims, keepdim: keepdim)
         let out = try NDArray(empty: outShape, dtype: x.dtype)
         var reduced = 1
@@ -51,7 +52,7 @@ extension Kernels {
         // Accumulate into a contiguous buffer shaped like x with the reduced dims
         // set to 1, read back with stride 0 along them.
         let accStrides = Shapes.broadcastStrides(keptShape, Shapes.contiguousStrides(keptShape), to: x.shape)
-        let layout = StridedLayout(shape: x.shape, strides: [accStrides, x.strides])
+        let layout = StridedLayout(shape: x.shape, accStrides, x.strides)
         let outCount = out.count
         switch x.dtype {
         case .float32, .float64:
@@ -74,9 +75,9 @@ extension Kernels {
             let o = out.pointer(Int64.self)
             o.update(repeating: 0, count: outCount)
             let px = x.pointer(Int64.self)
-            let sa = layout.strides[0].last!, sx = layout.strides[1].last!
-            layout.forEachRow { n, offsets in
-                let po = o + offsets[0], xx = px + offsets[1]
+            let (sa, sx, _) = layout.inner
+            layout.forEachRow { n, oa, ox, _ in
+                let po = o + oa, xx = px + ox
                 if sa == 0 {
                     var s: Int64 = 0
                     for i in 0..<n { s = s &+ xx[i * sx] }
@@ -91,11 +92,13 @@ extension Kernels {
 
     /// Whether normalised `dims` form a leading block 0..<k (true), a trailing
     /// block k..<ndim (false), or neither (nil).
-    static func contiguousBlock(_ dims: [Int], _ ndim: Int) -> Bool? {
+    static func contiguousBlock(_ dims: Dims, _ ndim: Int) -> Bool? {
         if ndim == 0 { return nil }
-        let sorted = dims.sorted()
-        if sorted == Array(0..<sorted.count) { return true }
-        if sorted == Array((ndim - sorted.count)..<ndim) { return false }
+        var mask: UInt64 = 0
+        for d in dims { mask |= 1 << d }
+        let k = dims.count
+        if mask == (1 << k) - 1 { return true }
+        if mask == ((1 << k) - 1) << (ndim - k) { return false }
         return nil
     }
 
@@ -124,9 +127,9 @@ extension Kernels {
     @inline(__always)
     static func accumulate<T: FloatElement>(_ x: NDArray, _ layout: StridedLayout, _ acc: UnsafeMutablePointer<Double>, _: T.Type) {
         let px = x.pointer(T.self)
-        let sa = layout.strides[0].last!, sx = layout.strides[1].last!
-        layout.forEachRow { n, offsets in
-            let pa = acc + offsets[0], xx = px + offsets[1]
+        let (sa, sx, _) = layout.inner
+        layout.forEachRow { n, oa, ox, _ in
+            let pa = acc + oa, xx = px + ox
             if sa == 0 {
                 var s = 0.0
                 if sx == 1 { for i in 0..<n { s += Double(xx[i]) } } else { for i in 0..<n { s += Double(xx[i * sx]) } }
@@ -150,7 +153,8 @@ extension Kernels {
         guard x.shape[d] > 0 else {
             throw EmberError.invalidArgument("argmax: expected reduction dim \(d) to have a non-zero size (shape \(describe(x.shape)))")
         }
-        let keptShape = x.shape.enumerated().map { $0.offset == d ? 1 : $0.element }
+        var keptShape = x.shape
+        keptShape[d] = 1
         let out = try NDArray(empty: keptShape, dtype: .int64)
         let o = out.pointer(Int64.self)
         let length = x.shape[d], stride = x.strides[d]

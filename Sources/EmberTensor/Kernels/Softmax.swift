@@ -143,7 +143,9 @@ extension Kernels {
     /// One-hot rows of class indices: shape (N, C) (or (C) for a 0-dim target) in `dtype`.
     public static func oneHot(_ target: NDArray, classes c: Int, dtype: DType) throws -> NDArray {
         let t = try target.contiguous()
-        let out = try NDArray(empty: target.shape + [c], dtype: dtype)
+        var shape = target.shape
+        shape.append(c)
+        let out = try NDArray(empty: shape, dtype: dtype)
         fill(out, with: 0)
         let pt = t.pointer(Int64.self)
         for i in 0..<t.count {

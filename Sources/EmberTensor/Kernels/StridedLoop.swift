@@ -1,98 +1,99 @@
-/// The iteration every elementwise kernel shares: operands that all have the
-/// same (broadcast) shape but their own strides are walked row by row, after
-/// dropping size-1 dimensions and merging dimensions that are contiguous for
-/// every operand, so that the body sees the longest possible inner rows.
+/// The iteration every elementwise kernel shares: up to three operands that
+/// all have the same (broadcast) shape but their own strides are walked row by
+/// row, after dropping size-1 dimensions and merging dimensions that are
+/// contiguous for every operand, so that the body sees the longest possible
+/// inner rows. Everything is inline: no allocation.
 public struct StridedLayout {
     /// Collapsed sizes; the last one is the inner row length.
-    public let shape: [Int]
-    /// Per operand, collapsed strides.
-    public let strides: [[Int]]
+    public private(set) var shape = Dims()
+    /// Collapsed strides of operands 0, 1 and 2 (unused ones stay empty).
+    public private(set) var strides0 = Dims(), strides1 = Dims(), strides2 = Dims()
+    public let operands: Int
 
-    public init(shape: [Int], strides operandStrides: [[Int]]) {
-        var dims: [Int] = []
-        var strides = [[Int]](repeating: [], count: operandStrides.count)
-        for d in 0..<shape.count where shape[d] != 1 {
-            if let last = dims.last {
+    public init(shape: Dims, _ s0: Dims, _ s1: Dims? = nil, _ s2: Dims? = nil) {
+        operands = s2 != nil ? 3 : (s1 != nil ? 2 : 1)
+        let t1 = s1 ?? s0, t2 = s2 ?? s0
+        let empty = shape.contains(0)
+        for d in 0..<shape.count where shape[d] != 1 && !empty {
+            if !self.shape.isEmpty {
                 // Merge d into the previous dim when every operand steps
                 // through it exactly as if the two were one dimension.
-                var mergeable = true
-                for k in 0..<operandStrides.count where strides[k].last! != operandStrides[k][d] * shape[d] {
-                    mergeable = false
-                    break
-                }
-                if mergeable {
-                    dims[dims.count - 1] = last * shape[d]
-                    for k in 0..<operandStrides.count { strides[k][strides[k].count - 1] = operandStrides[k][d] }
+                let last = self.shape.count - 1
+                if strides0[last] == s0[d] * shape[d] && strides1[last] == t1[d] * shape[d] && strides2[last] == t2[d] * shape[d] {
+                    self.shape[last] *= shape[d]
+                    strides0[last] = s0[d]
+                    strides1[last] = t1[d]
+                    strides2[last] = t2[d]
                     continue
                 }
             }
-            dims.append(shape[d])
-            for k in 0..<operandStrides.count { strides[k].append(operandStrides[k][d]) }
+            self.shape.append(shape[d])
+            strides0.append(s0[d])
+            strides1.append(t1[d])
+            strides2.append(t2[d])
         }
-        if dims.isEmpty || shape.contains(0) {
+        if self.shape.isEmpty {
             // A single element (0-dim, or all sizes 1) is one row of length 1;
             // an empty shape is one row of length 0.
-            dims = [shape.contains(0) ? 0 : 1]
-            for k in 0..<operandStrides.count { strides[k] = [0] }
+            self.shape = [empty ? 0 : 1]
+            strides0 = [0]
+            strides1 = [0]
+            strides2 = [0]
         }
-        self.shape = dims
-        self.strides = strides
     }
 
     @inlinable public var rowLength: Int { shape[shape.count - 1] }
-    @inlinable public var rowCount: Int {
-        var n = 1
-        for d in 0..<(shape.count - 1) { n &*= shape[d] }
-        return shape.last == 0 ? 0 : n
+    /// Inner strides of the three operands.
+    @inlinable public var inner: (Int, Int, Int) {
+        let l = shape.count - 1
+        return (strides0[l], strides1[l], strides2[l])
     }
 
-    /// Calls `body(rowLength, offsets)` for every inner row, with each
-    /// operand's element offset of the row's first element; the inner strides
-    /// are `strides[k].last`.
+    /// Calls `body(rowLength, offset0, offset1, offset2)` for every inner row,
+    /// with each operand's element offset of the row's first element.
     @inlinable
-    public func forEachRow(_ body: (Int, UnsafePointer<Int>) -> Void) {
-        let operands = strides.count
+    public func forEachRow(_ body: (Int, Int, Int, Int) -> Void) {
         let outer = shape.count - 1
         let length = rowLength
         guard length > 0 else { return }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: operands + outer) { buffer in
-            let offsets = buffer.baseAddress!
-            let counter = offsets + operands
-            for k in 0..<operands { offsets[k] = 0 }
-            for d in 0..<outer { counter[d] = 0 }
-            let rows = rowCount
-            for _ in 0..<rows {
-                body(length, UnsafePointer(offsets))
-                // Odometer over the outer dims.
-                var d = outer - 1
-                while d >= 0 {
-                    counter[d] += 1
-                    for k in 0..<operands { offsets[k] += strides[k][d] }
-                    if counter[d] < shape[d] { break }
-                    for k in 0..<operands { offsets[k] -= strides[k][d] * shape[d] }
-                    counter[d] = 0
-                    d -= 1
-                }
+        var rows = 1
+        for d in 0..<outer { rows &*= shape[d] }
+        var counter = Dims(repeating: 0, count: outer)
+        var o0 = 0, o1 = 0, o2 = 0
+        for _ in 0..<rows {
+            body(length, o0, o1, o2)
+            // Odometer over the outer dims.
+            var d = outer - 1
+            while d >= 0 {
+                counter[d] += 1
+                o0 += strides0[d]
+                o1 += strides1[d]
+                o2 += strides2[d]
+                if counter[d] < shape[d] { break }
+                o0 -= strides0[d] * shape[d]
+                o1 -= strides1[d] * shape[d]
+                o2 -= strides2[d] * shape[d]
+                counter[d] = 0
+                d -= 1
             }
         }
     }
 }
 
-/// Calls `body(offsetInArray, offsetInOut, length, arrayStride)` for every 1-D
-/// line of `array` along `dim`, with `out` laid out contiguously with the same
-/// order of the other dimensions and the line along its own `dim` (stride
-/// `outStride`, returned by the caller's shape choice). Used by softmax,
-/// argmax and other per-line kernels.
+/// Calls `body(inOffset, outOffset)` for the start of every 1-D line along
+/// `dim`, where `out` has the same shape as the input but its own strides.
+/// Used by softmax, argmax and other per-line kernels.
 @inlinable
-public func forEachLine(shape: [Int], strides: [Int], outStrides: [Int], dim: Int,
+public func forEachLine(shape: Dims, strides: Dims, outStrides: Dims, dim: Int,
                         _ body: (_ inOffset: Int, _ outOffset: Int) -> Void) {
     var outerShape = shape, inS = strides, outS = outStrides
-    outerShape.remove(at: dim); inS.remove(at: dim); outS.remove(at: dim)
-    let layout = StridedLayout(shape: outerShape + [1], strides: [inS + [0], outS + [0]])
-    layout.forEachRow { length, offsets in
-        // With the trailing size-1 dim the inner "row" is an ordinary outer dim.
-        let si = layout.strides[0].last!, so = layout.strides[1].last!
-        var oi = offsets[0], oo = offsets[1]
+    outerShape.remove(at: dim)
+    inS.remove(at: dim)
+    outS.remove(at: dim)
+    let layout = StridedLayout(shape: outerShape, inS, outS)
+    let (si, so, _) = layout.inner
+    layout.forEachRow { length, a, b, _ in
+        var oi = a, oo = b
         for _ in 0..<length {
             body(oi, oo)
             oi += si
