@@ -28,7 +28,7 @@ SWIFT_LINK    := -Xswiftc -static-stdlib -Xswiftc -Xclang-linker -Xswiftc -fuse-
                  -Xlinker --version-script=$(CURDIR)/tools/ember.map -Xlinker -soname=$(SONAME)
 
 .PHONY: all lib deps demo test swift-test examples run-examples c-tests check-header check-exports \
-        memcheck bench-seed install uninstall clean
+        memcheck install-check bench-seed install uninstall clean
 
 all: lib
 
@@ -91,7 +91,17 @@ $(OUT)/bin/bench_seed_mlp: bench/seed_mlp.c include/ember.h include/ember/*.h | 
 bench-seed: lib $(OUT)/bin/bench_seed_mlp
 	OPENBLAS_NUM_THREADS=1 $(OUT)/bin/bench_seed_mlp 20000
 
-test: deps lib check-header check-exports swift-test run-examples c-tests memcheck
+# make install into a scratch prefix, then build the seed loop the way a user
+# would: with pkg-config, against the installed header and library only.
+install-check: lib
+	@rm -rf $(OUT)/prefix
+	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(OUT)/prefix > /dev/null
+	@PKG_CONFIG_PATH=$(OUT)/prefix/lib/pkgconfig $(CC) $(CSTRICT) examples/seed_loop.c -o $(OUT)/seed_loop_installed \
+	    $$(PKG_CONFIG_PATH=$(OUT)/prefix/lib/pkgconfig pkg-config --cflags --libs ember) -Wl,-rpath,$(CURDIR)/$(OUT)/prefix/lib
+	@$(OUT)/seed_loop_installed > /dev/null
+	@echo "install-check: built and ran the seed loop against the installed prefix via pkg-config"
+
+test: deps lib check-header check-exports swift-test run-examples c-tests memcheck install-check
 	@echo "make test: all passed"
 
 install: lib

@@ -53,6 +53,13 @@ final class LossTests: XCTestCase {
         }
     }
 
+    func testMSELossGradcheckWithBroadcasting() throws {
+        GlobalGenerator.manualSeed(4)
+        let a = try Tensor.randn([3, 4], dtype: .float64, requiresGrad: true)
+        let b = try Tensor.randn([4], dtype: .float64, requiresGrad: true)
+        try gradcheck([a, b], "mse_loss") { try Functional.mseLoss($0[0], $0[1]) }
+    }
+
     func testCrossEntropyRejectsBadTargets() throws {
         let x = try Tensor.zeros([2, 3], requiresGrad: true)
         assertThrows(.invalidArgument, ["target 3", "3 classes", "position 1"]) {
