@@ -55,6 +55,16 @@ public func ember_is_grad_enabled() -> Bool {
     GradMode.isEnabled
 }
 
+@_cdecl("ember_set_num_threads") @implementation
+public func ember_set_num_threads(_ threads: Int64) {
+    Parallel.setThreads(Int(clamping: threads))
+}
+
+@_cdecl("ember_get_num_threads") @implementation
+public func ember_get_num_threads() -> Int64 {
+    Int64(Parallel.threads)
+}
+
 /// A static NUL-terminated string literal as a C string (no allocation; lives forever).
 @inline(__always)
 func cString(_ s: StaticString) -> UnsafePointer<CChar> {

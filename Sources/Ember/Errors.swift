@@ -82,6 +82,66 @@ func returning(_ function: StaticString, _ out: UnsafeMutablePointer<OpaquePoint
     }
 }
 
+/// The tensor handle type of out-parameters.
+public typealias TensorOut = UnsafeMutablePointer<OpaquePointer?>
+
+/// Reads a C list of tensor handles (`const ember_tensor *const *tensors, int64_t count`).
+func readTensors(_ list: UnsafePointer<OpaquePointer?>?, _ count: Int64, _ argument: StaticString = "tensors") throws -> [Tensor] {
+    guard count >= 0 else { throw EmberError.invalidArgument("count must be >= 0, got \(count)") }
+    if count == 0 { return [] }
+    guard let list else { throw EmberError.invalidArgument("argument '\(argument)' is NULL but count is \(count)") }
+    var out: [Tensor] = []
+    out.reserveCapacity(Int(count))
+    for i in 0..<Int(count) {
+        guard let t = Handles.tensors.lookup(list[i]) else {
+            throw Handles.tensors.invalid(list[i], described: "element \(i) of '\(argument)'")
+        }
+        out.append(t)
+    }
+    return out
+}
+
+/// As `returning`, for ops that give a variable number of tensors (split,
+/// chunk): writes up to `capacity` new handles into `outs` and the number into
+/// `count`; with `outs` NULL only the number. Nothing is written on failure.
+func returningList(_ function: StaticString, _ outs: TensorOut?, _ capacity: Int64, _ count: UnsafeMutablePointer<Int64>?,
+                   _ body: () throws -> [Tensor]) -> ember_status {
+    guard let count else { return fail(function, EmberError.invalidArgument("argument 'count' is NULL")) }
+    count.pointee = 0
+    do {
+        let tensors = try body()
+        if let outs {
+            guard capacity >= Int64(tensors.count) else {
+                throw EmberError.invalidArgument("capacity \(capacity) is too small for the \(tensors.count) results")
+            }
+            for (i, t) in tensors.enumerated() { outs[i] = Handles.tensors.insert(t) }
+        }
+        count.pointee = Int64(tensors.count)
+        return EMBER_OK
+    } catch {
+        return fail(function, error)
+    }
+}
+
+/// As `returning`, for ops with two tensor results (values and indices).
+@inline(__always)
+func returningPair(_ function: StaticString, _ first: TensorOut?, _ second: TensorOut?,
+                   _ body: () throws -> (Tensor, Tensor)) -> ember_status {
+    first?.pointee = nil
+    second?.pointee = nil
+    guard let first, let second else {
+        return fail(function, EmberError.invalidArgument("argument '\(first == nil ? "values" : "indices")' is NULL"))
+    }
+    do {
+        let (a, b) = try body()
+        first.pointee = Handles.tensors.insert(a)
+        second.pointee = Handles.tensors.insert(b)
+        return EMBER_OK
+    } catch {
+        return fail(function, error)
+    }
+}
+
 /// Records a failure of a query that returns a sentinel instead of a status.
 func failQuery(_ function: StaticString, _ error: Error) {
     _ = fail(function, error)

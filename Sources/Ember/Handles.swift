@@ -66,6 +66,9 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
         throw invalid(handle, argument)
     }
 
+    /// The object behind a handle, or nil.
+    func lookup(_ handle: OpaquePointer?) -> Object? { try? get(handle, "") }
+
     /// Releases a handle; false (nothing changed) if it is not a live handle of this kind.
     func remove(_ handle: OpaquePointer?) -> Bool {
         let bits = UInt64(UInt(bitPattern: handle))
@@ -90,6 +93,11 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
 
     /// Why a handle is not a live one of this kind, as a message.
     func invalid(_ handle: OpaquePointer?, _ argument: StaticString) -> EmberError {
+        invalid(handle, described: "argument '\(argument)'")
+    }
+
+    /// As `invalid`, for a handle described as `what` ("element 2 of 'tensors'").
+    func invalid(_ handle: OpaquePointer?, described subject: String) -> EmberError {
         let bits = UInt64(UInt(bitPattern: handle))
         let what: String
         if handle == nil {
@@ -101,7 +109,7 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
         } else {
             what = "is not an Ember handle"
         }
-        return EmberError(.invalidHandle, "argument '\(argument)' \(what)")
+        return EmberError(.invalidHandle, "\(subject) \(what)")
     }
 }
 

@@ -33,6 +33,10 @@ public enum Autograd {
                 throw EmberError.state(
                     "backward: trying to backward through the graph a second time (node \(node.name)); its saved values were freed by the first backward. Pass retain_graph to the first backward if you need to backward twice")
             }
+            do { try node.checkSavedVersions() } catch {
+                for n in order { n.dependencies = 0 }
+                throw error
+            }
             order.append(node)
             for case let next? in node.edges {
                 if next.visitMark != mark {

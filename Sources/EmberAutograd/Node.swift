@@ -4,8 +4,15 @@ import EmberTensor
 public struct BackwardContext {
     @usableFromInline unowned(unsafe) let node: Node
 
-    /// The i-th tensor the op saved (in `record(saving:)` order).
-    @inlinable public func saved(_ i: Int) -> Tensor { node.saved[i] }
+    /// The i-th tensor the op saved (in `record(saving:)` order). Fails with a
+    /// STATE error if it was modified in place after it was saved (torch's
+    /// version counter check): its gradient would silently be wrong.
+    @inlinable public func saved(_ i: Int) throws -> Tensor {
+        let t = node.saved[i]
+        let version = t.array.storage.version
+        if version != node.savedVersions[i] { throw node.modifiedError(version: version, expected: node.savedVersions[i]) }
+        return t
+    }
 
     /// Whether input `i` wants a gradient; a backward may skip the others.
     @inlinable public func needsGrad(_ i: Int) -> Bool { node.edges[i] != nil }
@@ -13,7 +20,16 @@ public struct BackwardContext {
     /// The op's own output, when it saved it (`saveOutput: true`). Re-attached
     /// to the node, so a backward written in differentiable ops can itself be
     /// differentiated (create_graph).
-    public var output: Tensor { Tensor(node.savedOutput!, gradFn: node) }
+    public func output() throws -> Tensor {
+        let value = node.savedOutput!
+        if value.storage.version != node.savedOutputVersion {
+            throw node.modifiedError(version: value.storage.version, expected: node.savedOutputVersion)
+        }
+        return Tensor(value, gradFn: node)
+    }
+
+    /// The saved output's values without re-attaching it (for no-graph kernels).
+    public func outputValue() throws -> NDArray { try output().array }
 }
 
 /// A backward function: given d(loss)/d(output), one gradient per input (nil
@@ -32,7 +48,10 @@ public final class Node {
     /// (nil for inputs that need no gradient).
     @usableFromInline var edges: ContiguousArray<Node?>
     @usableFromInline var saved: ContiguousArray<Tensor>
+    /// Each saved tensor's storage version when it was saved.
+    @usableFromInline var savedVersions: ContiguousArray<Int>
     var savedOutput: NDArray?
+    var savedOutputVersion = 0
     var backward: BackwardFunction?
     /// The leaf, for an accumulator (weak: the leaf owns its accumulator).
     weak var variable: Tensor?
@@ -54,7 +73,9 @@ public final class Node {
         self.name = name
         self.edges = edges
         self.saved = saved
+        self.savedVersions = ContiguousArray(saved.map { $0.array.storage.version })
         self.savedOutput = savedOutput
+        self.savedOutputVersion = savedOutput?.storage.version ?? 0
         self.backward = backward
         self.variable = nil
         self.isAccumulator = false
@@ -66,6 +87,7 @@ public final class Node {
         self.name = "AccumulateGrad"
         self.edges = []
         self.saved = []
+        self.savedVersions = []
         self.savedOutput = nil
         self.backward = nil
         self.variable = leaf
@@ -77,10 +99,27 @@ public final class Node {
     /// The nodes this one sends gradients to (for inspection and tests).
     public var nextFunctions: [Node?] { Array(edges) }
 
+    @usableFromInline
+    func modifiedError(version: Int, expected: Int) -> EmberError {
+        EmberError.state("backward: a tensor saved by \(name) for the gradient has been modified by an in-place operation (its version is \(version), expected \(expected)); clone it before modifying it, or modify it after backward")
+    }
+
+    /// The error for a saved tensor modified in place since it was saved, if any
+    /// (checked for the whole graph before a backward changes anything).
+    func checkSavedVersions() throws {
+        for (i, t) in saved.enumerated() where t.array.storage.version != savedVersions[i] {
+            throw modifiedError(version: t.array.storage.version, expected: savedVersions[i])
+        }
+        if let value = savedOutput, value.storage.version != savedOutputVersion {
+            throw modifiedError(version: value.storage.version, expected: savedOutputVersion)
+        }
+    }
+
     /// Frees what backward needed; a later backward through this node fails.
     func release() {
         backward = nil
         savedOutput = nil
+        savedVersions = []
         var stack: [Node] = []
         Node.drain(&saved, into: &stack)
         isReleased = true

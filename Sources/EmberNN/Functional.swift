@@ -11,7 +11,7 @@ public enum Functional {
         let classes = logits.shape.last ?? 0
         let batch = logits.ndim == 2 ? logits.shape[0] : 1
         return Tensor.record(value, "CrossEntropyBackward0", inputs: [logits], saving: [logits, target]) { g, ctx in
-            let x = ctx.saved(0), t = ctx.saved(1)
+            let x = try ctx.saved(0), t = try ctx.saved(1)
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: one fused kernel.
                 return [Tensor(try Kernels.crossEntropyBackward(x.array, t.array, scale: g.item()))]

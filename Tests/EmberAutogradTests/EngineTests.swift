@@ -105,6 +105,15 @@ final class EngineTests: XCTestCase {
         assertThrows(.dtype, ["floating"]) { try Tensor.zeros([2], dtype: .int64).setRequiresGrad(true) }
     }
 
+    func testModifyingASavedTensorInPlaceFailsBackward() throws {
+        let x = try vector([1, 2])
+        let w = try vector([3, 4], requiresGrad: false)
+        let y = try x.mul(w).sum()
+        try w.copyValues(from: try NDArray.zeros([2], dtype: .float64))
+        assertThrows(.state, ["MulBackward0", "modified by an in-place operation", "version is 1, expected 0"]) { try y.backward() }
+        XCTAssertNil(x.grad)
+    }
+
     func testSecondOrderGradient() throws {
         // y = x^3: dy/dx = 3x^2, d2y/dx2 = 6x.
         let x = try vector([2])

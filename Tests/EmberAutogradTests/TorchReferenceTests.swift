@@ -47,29 +47,11 @@ final class TorchReferenceTests: XCTestCase {
         },
     ]
 
-    func check(_ name: String, _ op: Op, rtol: Double, atol: Double) throws {
-        guard let c = try Fixtures.load("ops")[name] as? [String: Any] else { return XCTFail("no fixture \(name)") }
-        let fixtureInputs = try (c["inputs"] as! [Any]).map { try FixtureTensor($0) }
-        let inputs = try fixtureInputs.map { try $0.tensor(requiresGrad: $0.dtype != .int64) }
-        let y = try op(inputs)
-        let expected = try FixtureTensor(c["output"])
-        XCTAssertEqual(y.shape, expected.shape, name)
-        XCTAssertEqual(y.dtype, expected.dtype, name)
-        assertClose(y.toDoubles(), expected.values, rtol: rtol, atol: atol, "\(name) forward")
-        try y.backward(try FixtureTensor(c["upstream"]).tensor())
-        for (i, g) in (c["grads"] as! [Any]).enumerated() where !(g is NSNull) {
-            let expectedGrad = try FixtureTensor(g)
-            guard let grad = inputs[i].grad else { XCTFail("\(name): input \(i) got no gradient"); continue }
-            XCTAssertEqual(grad.shape, expectedGrad.shape, "\(name) grad \(i) shape")
-            assertClose(grad.toDoubles(), expectedGrad.values, rtol: rtol, atol: atol, "\(name) grad \(i)")
-        }
-    }
-
     func testFloat64MatchesTorch() throws {
-        for (name, op) in Self.ops { try check(name, op, rtol: 1e-10, atol: 1e-12) }
+        for (name, op) in Self.ops { try checkAgainstTorch("ops", name, rtol: 1e-10, atol: 1e-12, op) }
     }
 
     func testFloat32MatchesTorch() throws {
-        for (name, op) in Self.ops { try check(name + "_f32", op, rtol: 1e-5, atol: 1e-6) }
+        for (name, op) in Self.ops { try checkAgainstTorch("ops", name + "_f32", rtol: 1e-5, atol: 1e-6, op) }
     }
 }

@@ -197,3 +197,51 @@ public func gradcheck(_ inputs: [Tensor], eps: Double = 1e-6, atol: Double = 1e-
         assertClose(analytic, numeric, rtol: rtol, atol: atol, "gradcheck \(what) input \(k)", file: file, line: line)
     }
 }
+
+/// One case of a fixture file written by tools/fixtures/common.py's grads_of:
+/// inputs, the output, and (for floating outputs) the upstream gradient and
+/// the input gradients.
+public struct TorchCase {
+    public let inputs: [FixtureTensor]
+    public let output: FixtureTensor
+    public let upstream: FixtureTensor?
+    public let grads: [FixtureTensor?]
+
+    public init(_ fixture: String, _ name: String) throws {
+        guard let c = try Fixtures.load(fixture)[name] as? [String: Any] else {
+            throw EmberError.internal("fixture \(fixture).json has no case \(name)")
+        }
+        inputs = try (c["inputs"] as! [Any]).map { try FixtureTensor($0) }
+        output = try FixtureTensor(c["output"])
+        upstream = c["upstream"] is NSNull || c["upstream"] == nil ? nil : try FixtureTensor(c["upstream"])
+        grads = try ((c["grads"] as? [Any]) ?? []).map { $0 is NSNull ? nil : try FixtureTensor($0) }
+    }
+}
+
+/// Runs `op` on a fixture case's inputs (floating ones as leaves requiring
+/// grad), compares the output's shape, dtype and values with torch's, then
+/// backpropagates torch's upstream gradient and compares every input gradient.
+public func checkAgainstTorch(_ fixture: String, _ name: String, rtol: Double, atol: Double,
+                              file: StaticString = #filePath, line: UInt = #line,
+                              _ op: ([Tensor]) throws -> Tensor) throws {
+    let c = try TorchCase(fixture, name)
+    let inputs = try c.inputs.map { try $0.tensor(requiresGrad: $0.dtype.isFloatingPoint) }
+    let y = try op(inputs)
+    XCTAssertEqual(y.shape, c.output.shape, "\(name) shape", file: file, line: line)
+    XCTAssertEqual(y.dtype, c.output.dtype, "\(name) dtype", file: file, line: line)
+    assertClose(y.toDoubles(), c.output.values, rtol: rtol, atol: atol, "\(name) forward", file: file, line: line)
+    guard let upstream = c.upstream else { return }
+    try y.backward(try upstream.tensor())
+    for (i, g) in c.grads.enumerated() {
+        guard let g else {
+            XCTAssertNil(inputs[i].grad, "\(name): torch gives input \(i) no gradient", file: file, line: line)
+            continue
+        }
+        guard let grad = inputs[i].grad else {
+            XCTFail("\(name): input \(i) got no gradient", file: file, line: line)
+            continue
+        }
+        XCTAssertEqual(grad.shape, g.shape, "\(name) grad \(i) shape", file: file, line: line)
+        assertClose(grad.toDoubles(), g.values, rtol: rtol, atol: atol, "\(name) grad \(i)", file: file, line: line)
+    }
+}

@@ -91,6 +91,17 @@ bool ember_set_grad_enabled(bool enabled);
 /** Whether gradient recording is on for the calling thread (torch.is_grad_enabled). */
 bool ember_is_grad_enabled(void);
 
+/**
+ * Sets how many threads kernels and BLAS may use (torch.set_num_threads);
+ * values below 1 count as 1. Process-wide. The default is the number of online
+ * cores. Large elementwise and reduction kernels split across them; small ones
+ * stay on the calling thread.
+ */
+void ember_set_num_threads(int64_t threads);
+
+/** The number of threads kernels may use (torch.get_num_threads). */
+int64_t ember_get_num_threads(void);
+
 #ifdef __cplusplus
 }
 #endif

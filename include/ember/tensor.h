@@ -75,8 +75,10 @@ EMBER_NODISCARD ember_status ember_tensor_copy_to(const ember_tensor *t, void *d
  * Overwrites the tensor's elements, row-major, from `src`; `src_bytes` must be
  * exactly numel * element size. Writes through views into the shared storage
  * (so it sets a module's parameter obtained with ember_module_parameter). Not
- * recorded by autograd; a tensor whose storage was saved by a graph for
- * backward makes that backward use the new values, as torch's `.data` does.
+ * recorded by autograd. Like every in-place write it bumps the storage's
+ * version: a graph that saved this tensor for backward then fails with
+ * EMBER_ERR_STATE instead of computing a wrong gradient (torch's version
+ * counter).
  * Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL src or a size mismatch),
  * STATE (the tensor is an expanded view whose elements alias each other).
  */

@@ -34,7 +34,7 @@ extension Tensor {
         let value = try Kernels.batchedMatmul(array, other.array)
         let (sa, sb, dt) = (shape, other.shape, dtype)
         return Tensor.record(value, "MmBackward0", inputs: [self, other], saving: [self, other]) { g, ctx in
-            let a = ctx.saved(0), b = ctx.saved(1)
+            let a = try ctx.saved(0), b = try ctx.saved(1)
             return [ctx.needsGrad(0) ? try g.matmul(b.transpose(-1, -2)).reduceGrad(to: sa, dt) : nil,
                     ctx.needsGrad(1) ? try a.transpose(-1, -2).matmul(g).reduceGrad(to: sb, dt) : nil]
         }
@@ -66,7 +66,7 @@ extension Tensor {
         let inputShape = shape
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
-            let x = ctx.saved(0), w = ctx.saved(1)
+            let x = try ctx.saved(0), w = try ctx.saved(1)
             let hasBias = ctx.node.edges.count == 3
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: three BLAS-level kernels, no graph.

@@ -8,7 +8,7 @@ extension Tensor {
         let value = try Kernels.softmax(array, dim: dim, log: false)
         let d = try Shapes.normalize(dim, ndim)
         return Tensor.record(value, "SoftmaxBackward0", inputs: [self], saveOutput: true) { g, ctx in
-            let y = ctx.output
+            let y = try ctx.output()
             return [try y.mul(g.sub(g.mul(y).sum(dims: [d], keepdim: true)))]
         }
     }
@@ -18,7 +18,7 @@ extension Tensor {
         let value = try Kernels.softmax(array, dim: dim, log: true)
         let d = try Shapes.normalize(dim, ndim)
         return Tensor.record(value, "LogSoftmaxBackward0", inputs: [self], saveOutput: true) { g, ctx in
-            let y = ctx.output
+            let y = try ctx.output()
             return [try g.sub(y.exp().mul(g.sum(dims: [d], keepdim: true)))]
         }
     }

@@ -93,17 +93,17 @@ extension Kernels {
     /// with out's shape (or a single element), otherwise over the collapsed
     /// strided layout with contiguous, scalar-broadcast and general rows.
     @inline(__always)
-    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, _ f: (T, T) -> T) {
+    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, grain: Int = 32_768, _ f: (T, T) -> T) {
         let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
         let n = out.count
         if out.isContiguous && a.isContiguous && (a.shape == out.shape || (a.count == n && a.ndim <= out.ndim)) {
             if b.count == 1 {
                 let y = pb[0]
-                for i in 0..<n { o[i] = f(pa[i], y) }
+                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], y) } }
                 return
             }
             if b.isContiguous && b.shape == out.shape {
-                for i in 0..<n { o[i] = f(pa[i], pb[i]) }
+                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], pb[i]) } }
                 return
             }
         }
@@ -171,8 +171,8 @@ extension Kernels {
     static func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _: T.Type) {
         switch op {
         case .neg: map1(x, out) { (v: T) in -v }
-        case .exp: map1(x, out) { (v: T) in T.exp(v) }
-        case .log: map1(x, out) { (v: T) in T.log(v) }
+        case .exp: map1(x, out, grain: 4096) { (v: T) in T.exp(v) }
+        case .log: map1(x, out, grain: 4096) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
         case .relu: map1(x, out) { (v: T) in v < 0 ? 0 : v }
         }
@@ -180,10 +180,10 @@ extension Kernels {
 
     /// The loop behind every unary op (x and out have the same shape).
     @inline(__always)
-    public static func map1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, _ f: (T) -> U) {
+    public static func map1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, grain: Int = 32_768, _ f: (T) -> U) {
         let o = out.pointer(U.self), px = x.pointer(T.self)
         if x.isContiguous && out.isContiguous {
-            for i in 0..<out.count { o[i] = f(px[i]) }
+            Parallel.forEach(out.count, grain: grain) { r in for i in r { o[i] = f(px[i]) } }
             return
         }
         let layout = StridedLayout(shape: out.shape, out.strides, x.strides)

@@ -40,7 +40,7 @@ extension Tensor {
         let value = try Kernels.binary(.div, array, other.array)
         let (sa, da, sb, db) = (shape, dtype, other.shape, other.dtype)
         return Tensor.record(value, "DivBackward0", inputs: [self, other], saving: [self, other]) { g, ctx in
-            let a = ctx.saved(0), b = ctx.saved(1)
+            let a = try ctx.saved(0), b = try ctx.saved(1)
             return [ctx.needsGrad(0) ? try g.div(b).reduceGrad(to: sa, da) : nil,
                     ctx.needsGrad(1) ? try g.mul(a).div(b.mul(b)).neg().reduceGrad(to: sb, db) : nil]
         }
@@ -88,7 +88,7 @@ extension Tensor {
     public func exp() throws -> Tensor {
         let value = try Kernels.unary(.exp, array)
         return Tensor.record(value, "ExpBackward0", inputs: [self], saveOutput: true) { g, ctx in
-            [try g.mul(ctx.output)]
+            [try g.mul(ctx.output())]
         }
     }
 
@@ -105,7 +105,7 @@ extension Tensor {
     public func relu() throws -> Tensor {
         let value = try Kernels.unary(.relu, array)
         return Tensor.record(value, "ReluBackward0", inputs: [self], saveOutput: true) { g, ctx in
-            let output = ctx.node.savedOutput!
+            let output = try ctx.outputValue()
             if !GradMode.isEnabled { return [Tensor(try Kernels.reluBackward(g.array, output: output))] }
             return [try g.mul(Tensor(try Kernels.positiveMask(output)))]
         }
