@@ -36,6 +36,7 @@ public func ember_dtype_name(_ dtype: ember_dtype) -> UnsafePointer<CChar>? {
     case EMBER_FLOAT32: cString("float32")
     case EMBER_FLOAT64: cString("float64")
     case EMBER_INT64: cString("int64")
+    case EMBER_BOOL: cString("bool")
     default: cString("invalid")
     }
 }

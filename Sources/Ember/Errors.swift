@@ -170,8 +170,8 @@ func readDims(_ dims: UnsafePointer<Int64>?, _ count: Int64, _ argument: StaticS
 
 /// A C dtype value as a DType.
 func readDType(_ dtype: ember_dtype, _ argument: StaticString = "dtype") throws -> DType {
-    guard let d = DType(rawValue: Int32(truncatingIfNeeded: dtype.rawValue)), dtype.rawValue <= 2 else {
-        throw EmberError.dtype("argument '\(argument)' is not a valid ember_dtype (\(dtype.rawValue)); expected EMBER_FLOAT32, EMBER_FLOAT64 or EMBER_INT64")
+    guard dtype.rawValue <= 3, let d = DType(rawValue: Int32(dtype.rawValue)) else {
+        throw EmberError.dtype("argument '\(argument)' is not a valid ember_dtype (\(dtype.rawValue)); expected EMBER_FLOAT32, EMBER_FLOAT64, EMBER_INT64 or EMBER_BOOL")
     }
     return d
 }

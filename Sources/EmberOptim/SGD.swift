@@ -53,7 +53,7 @@ public final class SGD: Optimizer {
                 switch p.dtype {
                 case .float32: SGD.kernel(param.pointer(Float.self), g.pointer(Float.self), buffer?.pointer(Float.self), param.count, h, first)
                 case .float64: SGD.kernel(param.pointer(Double.self), g.pointer(Double.self), buffer?.pointer(Double.self), param.count, h, first)
-                case .int64: throw EmberError.dtype("SGD: cannot update an int64 parameter")
+                case .int64, .bool: throw EmberError.dtype("SGD: cannot update a \(p.dtype) parameter")
                 }
             }
         }

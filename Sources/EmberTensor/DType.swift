@@ -5,23 +5,36 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case float32 = 0
     case float64 = 1
     case int64 = 2
+    /// torch.bool: one byte per element, 0 or 1 (masks, comparisons, all/any).
+    case bool = 3
 
     /// Bytes per element.
     @inlinable public var itemSize: Int {
         switch self {
         case .float32: 4
         case .float64, .int64: 8
+        case .bool: 1
         }
     }
 
-    @inlinable public var isFloatingPoint: Bool { self != .int64 }
+    @inlinable public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
-    /// torch's name: "float32", "float64", "int64".
+    /// torch's name: "float32", "float64", "int64", "bool".
     public var description: String {
         switch self {
         case .float32: "float32"
         case .float64: "float64"
         case .int64: "int64"
+        case .bool: "bool"
+        }
+    }
+
+    /// torch's promotion categories: bool < integral < floating.
+    @inlinable public var category: Int {
+        switch self {
+        case .bool: 0
+        case .int64: 1
+        case .float32, .float64: 2
         }
     }
 
@@ -41,13 +54,14 @@ public enum PromotionRank: Int, Sendable {
     case scalar = 0, zeroDim = 1, dimensioned = 2
 }
 
-/// torch.result_type. Pass a Python-style scalar as `.scalar` with dtype int64
-/// (an integral value) or float32 (torch counts a float scalar as the default
+/// torch.result_type. Pass a Python-style scalar as `.scalar` with dtype bool,
+/// int64 (an integral value) or float32 (torch counts a float scalar as the default
 /// dtype), so that `int64 tensor * 2.5` is float32 and `float32 tensor * 2.5`
 /// stays float32.
 public func promoteTypes(_ participants: [(DType, PromotionRank)]) -> DType {
-    // The highest dtype within each rank; then a stronger rank wins unless it
-    // is integral and a weaker one is floating, which lifts it to that float.
+    // The highest dtype within each rank; then a stronger rank wins unless a
+    // weaker one is of a higher category (bool < integral < floating), which
+    // lifts it to that category.
     var best: [DType?] = [nil, nil, nil]
     for (dtype, rank) in participants {
         let r = rank.rawValue
@@ -57,7 +71,7 @@ public func promoteTypes(_ participants: [(DType, PromotionRank)]) -> DType {
     for r in stride(from: 2, through: 0, by: -1) {
         guard let candidate = best[r] else { continue }
         guard let higher = result else { result = candidate; continue }
-        if !higher.isFloatingPoint && candidate.isFloatingPoint { result = promote(higher, candidate) }
+        if candidate.category > higher.category { result = promote(higher, candidate) }
     }
     return result ?? .float32
 }
@@ -67,7 +81,8 @@ public func promoteTypes(_ participants: [(DType, PromotionRank)]) -> DType {
 public func promote(_ a: DType, _ b: DType) -> DType {
     if a == b { return a }
     if a == .float64 || b == .float64 { return .float64 }
-    return .float32  // float32 with int64
+    if a == .float32 || b == .float32 { return .float32 }
+    return .int64  // int64 with bool
 }
 
 // MARK: - Element types
@@ -138,4 +153,26 @@ extension Int64: Element {
     @inlinable public init(castFrom value: Int64) { self = value }
     @inlinable public func cast<D: Element>(to: D.Type) -> D { D(castFrom: self) }
     @inlinable public var doubleValue: Double { Double(self) }
+}
+
+extension Bool: Element {
+    public static var dtype: DType { .bool }
+    public static var zero: Bool { false }
+    public static var one: Bool { true }
+    @inlinable public init(castFrom value: Float) { self = value != 0 }
+    @inlinable public init(castFrom value: Double) { self = value != 0 }
+    @inlinable public init(castFrom value: Int64) { self = value != 0 }
+    @inlinable public func cast<D: Element>(to: D.Type) -> D { D(castFrom: Int64(self ? 1 : 0)) }
+    @inlinable public var doubleValue: Double { self ? 1 : 0 }
+}
+
+/// Calls `body` with the Swift element type of `dtype` (Float, Double, Int64 or Bool).
+@inlinable
+public func withElementType<R>(_ dtype: DType, _ body: (any Element.Type) throws -> R) rethrows -> R {
+    switch dtype {
+    case .float32: try body(Float.self)
+    case .float64: try body(Double.self)
+    case .int64: try body(Int64.self)
+    case .bool: try body(Bool.self)
+    }
 }

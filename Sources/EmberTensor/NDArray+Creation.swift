@@ -38,6 +38,7 @@ extension NDArray {
             throw EmberError.invalidArgument("arange: unsupported range \(start) -> \(end) with step \(step): bounds must be finite")
         }
         guard step != 0 else { throw EmberError.invalidArgument("arange: step must be nonzero") }
+        guard dtype != .bool else { throw EmberError.dtype("arange is not implemented for bool (as in torch)") }
         guard (step > 0 && end >= start) || (step < 0 && end <= start) else {
             throw EmberError.invalidArgument("arange: upper bound \(end) and lower bound \(start) are inconsistent with the sign of step \(step)")
         }
@@ -56,6 +57,7 @@ extension NDArray {
             let s = Int64(castFrom: start), st = Int64(castFrom: step)
             let p = out.pointer(Int64.self)
             for i in 0..<n { p[i] = s &+ Int64(i) &* st }
+        case .bool: break
         }
         return out
     }
@@ -89,7 +91,7 @@ extension NDArray {
             switch dtype {
             case .float32: g.uniform(pointer(Float.self), count: count, from: from, to: to)
             case .float64: g.uniform(pointer(Double.self), count: count, from: from, to: to)
-            case .int64: break
+            case .int64, .bool: break
             }
         }
         storage.version &+= 1
@@ -103,7 +105,7 @@ extension NDArray {
             switch dtype {
             case .float32: g.normal(pointer(Float.self), count: count, mean: mean, std: std)
             case .float64: g.normal(pointer(Double.self), count: count, mean: mean, std: std)
-            case .int64: break
+            case .int64, .bool: break
             }
         }
         storage.version &+= 1

@@ -68,6 +68,7 @@ extension NDArray {
         case .float32: return Double(p.assumingMemoryBound(to: Float.self)[off])
         case .float64: return p.assumingMemoryBound(to: Double.self)[off]
         case .int64: return Double(p.assumingMemoryBound(to: Int64.self)[off])
+        case .bool: return p.assumingMemoryBound(to: Bool.self)[off] ? 1 : 0
         }
     }
 
@@ -80,6 +81,7 @@ extension NDArray {
         case .float32: let p = c.pointer(Float.self); for i in 0..<count { out[i] = Double(p[i]) }
         case .float64: let p = c.pointer(Double.self); for i in 0..<count { out[i] = p[i] }
         case .int64: let p = c.pointer(Int64.self); for i in 0..<count { out[i] = Double(p[i]) }
+        case .bool: let p = c.pointer(Bool.self); for i in 0..<count { out[i] = p[i] ? 1 : 0 }
         }
         return out
     }

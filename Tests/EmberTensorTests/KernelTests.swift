@@ -33,6 +33,25 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(try Kernels.binary(.mul, try array([3], [1], .int64), scalar: 2.5).dtype, .float32)
     }
 
+    func testBoolTensors() throws {
+        let mask = try array([1, 0, 1], [3], .bool)
+        XCTAssertEqual(mask.dtype, .bool)
+        XCTAssertEqual(mask.toDoubles(), [1, 0, 1])
+        XCTAssertEqual(try NDArray.full([2], value: 0.5, dtype: .bool).toDoubles(), [1, 1])   // nonzero is true
+        let s = try Kernels.sum(mask, dims: [], keepdim: false)
+        XCTAssertEqual(s.dtype, .int64)                       // torch: sum of bool is int64
+        XCTAssertEqual(s.toDoubles(), [2])
+        let other = try array([0, 0, 1], [3], .bool)
+        XCTAssertEqual(try Kernels.binary(.add, mask, other).toDoubles(), [1, 0, 1])   // or
+        XCTAssertEqual(try Kernels.binary(.mul, mask, other).toDoubles(), [0, 0, 1])   // and
+        XCTAssertEqual(try Kernels.binary(.add, mask, try array([2, 2, 2], [3], .float32)).dtype, .float32)
+        XCTAssertEqual(try Kernels.binary(.add, mask, try array([2], [1], .int64)).toDoubles(), [3, 2, 3])
+        assertThrows(.dtype, ["bool"]) { try Kernels.binary(.sub, mask, other) }
+        assertThrows(.dtype, ["bool"]) { try Kernels.unary(.neg, mask) }
+        XCTAssertEqual(try Kernels.unary(.exp, mask).dtype, .float32)
+        XCTAssertEqual(promoteTypes([(.float32, .zeroDim), (.bool, .dimensioned)]), .float32)
+    }
+
     func testUnary() throws {
         let x = try array([-1, 0, 2, .nan], [4])
         let relu = try Kernels.unary(.relu, x).toDoubles()

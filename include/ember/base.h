@@ -42,7 +42,8 @@ typedef enum ember_status {
 typedef enum ember_dtype {
     EMBER_FLOAT32 = 0, /**< torch.float32 */
     EMBER_FLOAT64 = 1, /**< torch.float64 */
-    EMBER_INT64 = 2    /**< torch.int64 (class indices, argmax results) */
+    EMBER_INT64 = 2,   /**< torch.int64 (class indices, argmax results) */
+    EMBER_BOOL = 3     /**< torch.bool: one byte per element, 0 or 1 (C's bool); comparisons and masks */
 } ember_dtype;
 
 /** What ember_tensor_dtype() returns for an invalid handle. */
@@ -70,7 +71,7 @@ const char *ember_last_error(void);
 /** The name of a status ("EMBER_ERR_SHAPE"), or "unknown status". Static storage. */
 const char *ember_status_name(ember_status status);
 
-/** The torch name of a dtype ("float32", "float64", "int64"), or "invalid". Static storage. */
+/** The torch name of a dtype ("float32", "float64", "int64", "bool"), or "invalid". Static storage. */
 const char *ember_dtype_name(ember_dtype dtype);
 
 /**

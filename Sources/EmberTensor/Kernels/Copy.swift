@@ -28,16 +28,21 @@ extension Kernels {
             memcpy(dst.rawPointer, src.rawPointer, src.count * src.dtype.itemSize)
             return
         }
-        switch (src.dtype, dst.dtype) {
-        case (.float32, .float32): copyLoop(src, dst, Float.self, Float.self)
-        case (.float32, .float64): copyLoop(src, dst, Float.self, Double.self)
-        case (.float32, .int64): copyLoop(src, dst, Float.self, Int64.self)
-        case (.float64, .float32): copyLoop(src, dst, Double.self, Float.self)
-        case (.float64, .float64): copyLoop(src, dst, Double.self, Double.self)
-        case (.float64, .int64): copyLoop(src, dst, Double.self, Int64.self)
-        case (.int64, .float32): copyLoop(src, dst, Int64.self, Float.self)
-        case (.int64, .float64): copyLoop(src, dst, Int64.self, Double.self)
-        case (.int64, .int64): copyLoop(src, dst, Int64.self, Int64.self)
+        switch src.dtype {
+        case .float32: copyFrom(src, dst, Float.self)
+        case .float64: copyFrom(src, dst, Double.self)
+        case .int64: copyFrom(src, dst, Int64.self)
+        case .bool: copyFrom(src, dst, Bool.self)
+        }
+    }
+
+    @inline(__always)
+    static func copyFrom<S: Element>(_ src: NDArray, _ dst: NDArray, _: S.Type) {
+        switch dst.dtype {
+        case .float32: copyLoop(src, dst, S.self, Float.self)
+        case .float64: copyLoop(src, dst, S.self, Double.self)
+        case .int64: copyLoop(src, dst, S.self, Int64.self)
+        case .bool: copyLoop(src, dst, S.self, Bool.self)
         }
     }
 
@@ -66,6 +71,7 @@ extension Kernels {
         case .float32: fillLoop(dst, Float(castFrom: value))
         case .float64: fillLoop(dst, value)
         case .int64: fillLoop(dst, Int64(castFrom: value))
+        case .bool: fillLoop(dst, value != 0)
         }
     }
 

@@ -57,6 +57,9 @@ extension Kernels {
         var dtype = promoteTypes([(a.dtype, a.ndim == 0 ? .zeroDim : .dimensioned),
                                   (b.dtype, b.ndim == 0 ? .zeroDim : .dimensioned)])
         if op.alwaysFloat { dtype = dtype.floatingCounterpart }
+        if dtype == .bool && op == .sub {
+            throw EmberError.dtype("subtraction of two bool tensors is not supported (as in torch); use logical_xor or convert with to(dtype)")
+        }
         let shape = try Shapes.broadcast(a.shape, b.shape)
         let out = try NDArray(empty: shape, dtype: dtype)
         try binary(op, a.cast(to: dtype), b.cast(to: dtype), into: out)
@@ -75,6 +78,13 @@ extension Kernels {
             case .sub: map2(a, b, out, Int64.minus)
             case .mul: map2(a, b, out, Int64.times)
             case .div: throw EmberError.internal("integer true division reached the int64 kernel")
+            }
+        case .bool:
+            // torch: bool + bool is or, bool * bool is and.
+            switch op {
+            case .add: map2(a, b, out) { (x: Bool, y: Bool) in x || y }
+            case .mul: map2(a, b, out) { (x: Bool, y: Bool) in x && y }
+            case .sub, .div: throw EmberError.internal("bool \(op) reached the bool kernel")
             }
         }
     }
@@ -149,9 +159,12 @@ extension Kernels {
 
     // MARK: - Unary
 
-    /// `op(x)`; exp and log give float32 for int64 input, as torch does.
+    /// `op(x)`; exp and log give float32 for int64 and bool input, as torch does.
     public static func unary(_ op: UnaryOp, _ x: NDArray) throws -> NDArray {
         let dtype = op.floatResult ? x.dtype.floatingCounterpart : x.dtype
+        if dtype == .bool {
+            throw EmberError.dtype("\(op) is not supported for bool tensors (as in torch); convert with to(dtype) first")
+        }
         let source = try x.cast(to: dtype)
         let out = try NDArray(empty: x.shape, dtype: dtype)
         switch dtype {
@@ -163,6 +176,7 @@ extension Kernels {
             case .relu: map1(source, out) { (v: Int64) in v < 0 ? 0 : v }
             case .exp, .log: throw EmberError.internal("float op reached the int64 kernel")
             }
+        case .bool: break
         }
         return out
     }
@@ -205,6 +219,7 @@ extension Kernels {
         case .float32: map1(x, out) { (v: Float) -> Float in v > 0 ? 1 : 0 }
         case .float64: map1(x, out) { (v: Double) -> Double in v > 0 ? 1 : 0 }
         case .int64: map1(x, out) { (v: Int64) -> Int64 in v > 0 ? 1 : 0 }
+        case .bool: map1(x, out) { (v: Bool) -> Bool in v }
         }
         return out
     }
@@ -217,6 +232,7 @@ extension Kernels {
         case .float32: map2(grad, output, out) { (g: Float, y: Float) in y > 0 ? g : 0 }
         case .float64: map2(grad, output, out) { (g: Double, y: Double) in y > 0 ? g : 0 }
         case .int64: map2(grad, output, out) { (g: Int64, y: Int64) in y > 0 ? g : 0 }
+        case .bool: throw EmberError.dtype("relu backward of a bool tensor")
         }
         return out
     }

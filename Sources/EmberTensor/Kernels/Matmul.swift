@@ -14,6 +14,7 @@ extension Kernels {
         guard a.dtype == b.dtype else {
             throw EmberError.dtype("matmul: expected both operands to have the same dtype, got \(a.dtype) and \(b.dtype)")
         }
+        guard a.dtype != .bool else { throw EmberError.dtype("matmul is not implemented for bool tensors (as in torch)") }
         let n = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1]
         let k2 = b.shape[b.ndim - 2], m = b.shape[b.ndim - 1]
         guard k == k2 else {
@@ -71,6 +72,8 @@ extension Kernels {
                     }
                 }
             }
+        case .bool:
+            break  // rejected above
         }
         return out
     }
@@ -149,8 +152,8 @@ extension Kernels {
             cblas_dgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
                         matA.array.pointer(Double.self), matA.ld, matB.array.pointer(Double.self), matB.ld,
                         beta, out.pointer(Double.self), Int32(m))
-        case .int64:
-            throw EmberError.dtype("gemm: expected floating operands, got int64")
+        case .int64, .bool:
+            throw EmberError.dtype("gemm: expected floating operands, got \(out.dtype)")
         }
     }
 
@@ -165,7 +168,7 @@ extension Kernels {
             switch x.dtype {
             case .float32: fillRows(out.pointer(Float.self), b.pointer(Float.self), n, m)
             case .float64: fillRows(out.pointer(Double.self), b.pointer(Double.self), n, m)
-            case .int64: throw EmberError.dtype("linear: expected a floating input, got int64")
+            case .int64, .bool: throw EmberError.dtype("linear: expected a floating input, got \(x.dtype)")
             }
         }
         try gemm(x, transposeA: false, weight, transposeB: true, into: out, accumulate: bias != nil)
@@ -200,7 +203,7 @@ extension Kernels {
         switch g.dtype {
         case .float32: accumulateRows(g.pointer(Float.self), rs, rows, cols, out.pointer(Float.self))
         case .float64: accumulateRows(g.pointer(Double.self), rs, rows, cols, out.pointer(Double.self))
-        case .int64: break
+        case .int64, .bool: break
         }
         return out
     }

@@ -11,9 +11,10 @@ extension Kernels {
         return out
     }
 
-    /// The sum over `dims` (all dims if empty); int64 stays int64.
+    /// The sum over `dims` (all dims if empty); int64 stays int64 and bool
+    /// counts as int64, as in torch.
     public static func sum(_ x: NDArray, dims: Dims, keepdim: Bool) throws -> NDArray {
-        try reduceSum(x, dims: dims, keepdim: keepdim, mean: false)
+        try reduceSum(x.dtype == .bool ? x.cast(to: .int64) : x, dims: dims, keepdim: keepdim, mean: false)
     }
 
     /// The mean over `dims` (all dims if empty); floating dtypes only.
@@ -45,7 +46,7 @@ extension Kernels {
             switch x.dtype {
             case .float32: sumBlock(x.pointer(Float.self), out.pointer(Float.self), acc.pointer(Double.self), rowCount, rowLength, leading, mean)
             case .float64: sumBlock(x.pointer(Double.self), out.pointer(Double.self), acc.pointer(Double.self), rowCount, rowLength, leading, mean)
-            case .int64: break
+            case .int64, .bool: break
             }
             return out
         }
@@ -71,6 +72,8 @@ extension Kernels {
             } else {
                 out.pointer(Double.self).update(from: a, count: outCount)
             }
+        case .bool:
+            throw EmberError.internal("a bool sum reached the kernel uncast")
         case .int64:
             let o = out.pointer(Int64.self)
             o.update(repeating: 0, count: outCount)
@@ -162,6 +165,7 @@ extension Kernels {
         case .float32: argmaxLines(x, d, out, length, stride, o, Float.self)
         case .float64: argmaxLines(x, d, out, length, stride, o, Double.self)
         case .int64: argmaxLinesInt(x, d, out, length, stride, o)
+        case .bool: throw EmberError.dtype("argmax is not implemented for bool tensors (as in torch)")
         }
         return keepdim ? out : try out.squeezed(d)
     }

@@ -21,7 +21,7 @@ extension Kernels {
         switch x.dtype {
         case .float32: softmaxLines(x, out, d, length, si, so, log, Float.self)
         case .float64: softmaxLines(x, out, d, length, si, so, log, Double.self)
-        case .int64: break
+        case .int64, .bool: break
         }
         return out
     }
@@ -98,7 +98,7 @@ extension Kernels {
         switch x.dtype {
         case .float32: total = crossEntropyRows(x.pointer(Float.self), pt, n, c)
         case .float64: total = crossEntropyRows(x.pointer(Double.self), pt, n, c)
-        case .int64: break
+        case .int64, .bool: break
         }
         fill(out, with: n == 0 ? .nan : total / Double(n))
         return out
@@ -135,7 +135,7 @@ extension Kernels {
             let p = probabilities.pointer(Double.self)
             for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
             for i in 0..<(n * c) { p[i] *= factor }
-        case .int64: break
+        case .int64, .bool: break
         }
         return logits.ndim == 1 ? try probabilities.squeezed(0) : probabilities
     }
@@ -155,6 +155,7 @@ extension Kernels {
             case .float32: out.pointer(Float.self)[i * c + k] = 1
             case .float64: out.pointer(Double.self)[i * c + k] = 1
             case .int64: out.pointer(Int64.self)[i * c + k] = 1
+            case .bool: out.pointer(Bool.self)[i * c + k] = true
             }
         }
         return out
