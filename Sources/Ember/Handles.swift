@@ -9,7 +9,7 @@ import Synchronization
 /// The kinds of handle, each with its own tag in the handle's top byte, so a
 /// handle of the wrong kind is recognised without consulting any table.
 enum HandleKind: UInt64 {
-    case tensor = 0xE1, module = 0xE2, optimizer = 0xE3, dataloader = 0xE4
+    case tensor = 0xE1, module = 0xE2, optimizer = 0xE3, dataloader = 0xE4, function = 0xE5
 
     var noun: String {
         switch self {
@@ -17,6 +17,7 @@ enum HandleKind: UInt64 {
         case .module: "module"
         case .optimizer: "optimizer"
         case .dataloader: "data loader"
+        case .function: "function"
         }
     }
 }
@@ -119,4 +120,5 @@ enum Handles {
     static let modules = HandleTable<Module>(.module)
     static let optimizers = HandleTable<Optimizer>(.optimizer)
     static let loaders = HandleTable<DataLoader>(.dataloader)
+    static let functions = HandleTable<Function>(.function)
 }

@@ -1,39 +1,89 @@
 import EmberTensor
 import Synchronization
 
-/// The backward pass: a dependency count over the graph reachable from the
-/// roots, then nodes run once all their consumers have delivered, with
-/// gradients summed per node. Iterative throughout, so graph depth is bounded
-/// by memory, not by the stack.
+/// The backward pass. Phase 1 walks the graph reachable from the roots and
+/// counts, for every node, how many consumers will deliver a gradient into it
+/// (refusing graphs already freed or whose saved tensors changed, before
+/// anything is touched). Phase 2 runs each node once all its consumers have
+/// delivered, summing gradients per node. Iterative throughout, so graph depth
+/// is bounded by memory, not by the stack.
 public enum Autograd {
     /// Distinguishes one backward's visits from another's.
     static let nextMark = Atomic<UInt64>(0)
+    static let anomalyFlag = Atomic<Bool>(false)
 
-    /// torch.autograd.backward: accumulates d(roots)/d(leaf) into every leaf's grad.
+    /// torch.autograd.set_detect_anomaly: when on, the first NaN or infinity a
+    /// backward function produces is an error naming that function.
+    public static var detectAnomaly: Bool {
+        get { anomalyFlag.load(ordering: .relaxed) }
+        set { anomalyFlag.store(newValue, ordering: .relaxed) }
+    }
+
+    /// torch.autograd.backward: accumulates d(roots)/d(leaf), weighted by
+    /// `gradients`, into every leaf's grad.
+    public static func backward(_ roots: [Tensor], gradients: [Tensor?], retainGraph: Bool = false, createGraph: Bool = false) throws {
+        _ = try run(roots, gradients, retainGraph: retainGraph, createGraph: createGraph, inputs: nil, allowUnused: false)
+    }
+
+    /// A single root (tensor.backward()).
     public static func backward(_ root: Tensor, gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
-        guard root.requiresGrad else {
-            throw EmberError.state("backward: the tensor does not require grad and has no grad_fn (shape \(describe(root.shape))); call set_requires_grad on a leaf it was computed from")
-        }
-        let seed = try seedGradient(for: root, gradient)
-        let start = root.gradientEdge()
+        _ = try run([root], [gradient], retainGraph: retainGraph, createGraph: createGraph, inputs: nil, allowUnused: false)
+    }
 
-        // Phase 1: every node reachable from the root, with how many consumers
-        // will deliver into it. Nothing changes if the graph was already freed.
-        let mark = Autograd.nextMark.add(1, ordering: .relaxed).newValue
+    /// torch.autograd.grad: d(outputs)/d(inputs), weighted by `gradOutputs`,
+    /// returned rather than accumulated (no `.grad` changes). An input the
+    /// outputs do not depend on gets nil if `allowUnused`, an error otherwise.
+    public static func grad(outputs: [Tensor], inputs: [Tensor], gradOutputs: [Tensor?]? = nil, retainGraph: Bool? = nil,
+                            createGraph: Bool = false, allowUnused: Bool = false) throws -> [Tensor?] {
+        guard !inputs.isEmpty else { throw EmberError.invalidArgument("grad: no inputs to differentiate with respect to") }
+        for (i, x) in inputs.enumerated() where !x.requiresGrad {
+            throw EmberError.state("grad: input \(i) (shape \(describe(x.shape))) does not require grad")
+        }
+        let seeds = gradOutputs ?? outputs.map { _ in nil }
+        return try run(outputs, seeds, retainGraph: retainGraph ?? createGraph, createGraph: createGraph,
+                       inputs: inputs, allowUnused: allowUnused) ?? []
+    }
+
+    // MARK: - The engine
+
+    static func run(_ roots: [Tensor], _ gradients: [Tensor?], retainGraph: Bool, createGraph: Bool,
+                    inputs: [Tensor]?, allowUnused: Bool) throws -> [Tensor?]? {
+        guard !roots.isEmpty else { throw EmberError.invalidArgument("backward: no tensors to differentiate") }
+        guard gradients.count == roots.count else {
+            throw EmberError.invalidArgument("backward: \(roots.count) tensors but \(gradients.count) gradients")
+        }
+        var starts: [(Node, Tensor)] = []
+        for (i, root) in roots.enumerated() {
+            guard root.requiresGrad else {
+                throw EmberError.state("backward: tensor \(i) does not require grad and has no grad_fn (shape \(describe(root.shape))); call set_requires_grad on a leaf it was computed from")
+            }
+            starts.append((root.gradientEdge(), try seedGradient(for: root, gradients[i])))
+        }
+        // autograd.grad: the nodes whose incoming gradient is the answer.
+        var targets: [ObjectIdentifier: [Int]] = [:]
+        if let inputs {
+            for (i, x) in inputs.enumerated() { targets[ObjectIdentifier(x.gradientEdge()), default: []].append(i) }
+        }
+
+        // Phase 1: reachable nodes and their consumer counts.
+        let mark = nextMark.add(1, ordering: .relaxed).newValue
         var order: [Node] = []
         order.reserveCapacity(16)
-        var stack: [Node] = [start]
+        var stack: [Node] = []
         stack.reserveCapacity(16)
-        start.dependencies = 0
-        start.visitMark = mark
+        for (node, _) in starts where node.visitMark != mark {
+            node.visitMark = mark
+            node.dependencies = 0
+            stack.append(node)
+        }
         while let node = stack.popLast() {
-            if node.isReleased {
-                for n in order { n.dependencies = 0 }
-                start.dependencies = 0
-                throw EmberError.state(
-                    "backward: trying to backward through the graph a second time (node \(node.name)); its saved values were freed by the first backward. Pass retain_graph to the first backward if you need to backward twice")
-            }
-            do { try node.checkSavedVersions() } catch {
+            do {
+                if node.isReleased {
+                    throw EmberError.state(
+                        "backward: trying to backward through the graph a second time (node \(node.name)); its saved values were freed by the first backward. Pass retain_graph to the first backward if you need to backward twice")
+                }
+                try node.checkSavedVersions()
+            } catch {
                 for n in order { n.dependencies = 0 }
                 throw error
             }
@@ -47,26 +97,48 @@ public enum Autograd {
                 next.dependencies += 1
             }
         }
+        if inputs != nil { markNeeded(order, starts.map(\.0), targets) }
 
         // Phase 2: run nodes whose gradients are complete.
         let previousMode = GradMode.set(createGraph)
         defer {
             GradMode.set(previousMode)
-            for node in order { node.pending = nil; node.dependencies = 0 }
+            for node in order {
+                node.pending = nil
+                node.dependencies = 0
+                node.needed = true
+            }
         }
-        start.pending = seed
-        var ready: [Node] = [start]
-        ready.reserveCapacity(16)
+        var results: [Tensor?] = inputs.map { $0.map { _ in nil } } ?? []
+        var ready: [Node] = []
+        for (node, seed) in starts {
+            node.pending = try node.pending.map { try $0.add(seed) } ?? seed
+        }
+        // Only roots have no consumers inside the graph.
+        for node in order where node.dependencies == 0 { ready.append(node) }
+        let anomaly = detectAnomaly
         while let node = ready.popLast() {
             var inputGrads: [Tensor?] = []
             if var grad = node.pending.take() {
-                if node.isAccumulator {
+                for (_, hook) in node.hooks {
+                    if let replacement = try hook(grad) {
+                        guard replacement.shape == grad.shape, replacement.dtype == grad.dtype else {
+                            throw EmberError.shape("backward: a hook on \(node.name) replaced a gradient of shape \(describe(grad.shape)) (\(grad.dtype)) with one of shape \(describe(replacement.shape)) (\(replacement.dtype))")
+                        }
+                        grad = replacement
+                    }
+                }
+                if let indices = targets[ObjectIdentifier(node)] {
+                    for i in indices { results[i] = grad }
+                }
+                if inputs == nil && node.isAccumulator {
                     if let leaf = node.variable { try accumulate(&grad, into: leaf, createGraph: createGraph) }
-                } else if let backward = node.backward {
+                } else if node.needed, let backward = node.backward {
                     inputGrads = try backward(grad, BackwardContext(node: node))
                     guard inputGrads.count == node.edges.count else {
                         throw EmberError.internal("\(node.name) returned \(inputGrads.count) gradients for \(node.edges.count) inputs")
                     }
+                    if anomaly { try checkFinite(inputGrads, node) }
                 }
             }
             for (i, edge) in node.edges.enumerated() {
@@ -81,6 +153,45 @@ public enum Autograd {
                 if next.dependencies == 0 { ready.append(next) }
             }
             if !retainGraph && !node.isAccumulator { node.release() }
+        }
+        guard let inputs else { return nil }
+        if !allowUnused, let unused = results.firstIndex(where: { $0 == nil }) {
+            throw EmberError.state("grad: input \(unused) (shape \(describe(inputs[unused].shape))) was not used to compute the outputs; pass allow_unused to get NULL for it")
+        }
+        return results
+    }
+
+    /// For autograd.grad: a node's backward runs only if some target lies
+    /// below it (torch prunes the same way). Kahn's order over the reachable
+    /// subgraph, then a reverse sweep.
+    static func markNeeded(_ nodes: [Node], _ roots: [Node], _ targets: [ObjectIdentifier: [Int]]) {
+        var remaining: [ObjectIdentifier: Int] = [:]
+        for node in nodes { remaining[ObjectIdentifier(node)] = node.dependencies }
+        var topo: [Node] = []
+        var ready = nodes.filter { $0.dependencies == 0 }
+        while let node = ready.popLast() {
+            topo.append(node)
+            for case let next? in node.edges {
+                let key = ObjectIdentifier(next)
+                remaining[key]! -= 1
+                if remaining[key] == 0 { ready.append(next) }
+            }
+        }
+        var below: Set<ObjectIdentifier> = []
+        for node in topo.reversed() {
+            let childNeeded = node.edges.contains { $0.map { below.contains(ObjectIdentifier($0)) } ?? false }
+            node.needed = childNeeded
+            if childNeeded || targets[ObjectIdentifier(node)] != nil { below.insert(ObjectIdentifier(node)) }
+        }
+    }
+
+    /// Anomaly mode: a NaN or infinity in a backward function's result.
+    static func checkFinite(_ grads: [Tensor?], _ node: Node) throws {
+        for (i, g) in grads.enumerated() {
+            guard let g, g.dtype.isFloatingPoint else { continue }
+            for v in g.toDoubles() where !v.isFinite {
+                throw EmberError.state("anomaly: function \(node.name) returned \(v.isNaN ? "nan" : "inf") values in its \(i)th output (detect_anomaly is on)")
+            }
         }
     }
 
@@ -128,6 +239,27 @@ extension Tensor {
     /// leaves it was computed from. `gradient` may be nil for one element.
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
         try Autograd.backward(self, gradient: gradient, retainGraph: retainGraph || createGraph, createGraph: createGraph)
+    }
+
+    /// torch.Tensor.register_hook: `hook` sees this tensor's gradient during
+    /// backward (before it is accumulated, for a leaf) and may return a
+    /// replacement of the same shape and dtype. Returns an id for removeHook.
+    @discardableResult
+    public func registerHook(_ hook: @escaping (Tensor) throws -> Tensor?) throws -> Int {
+        guard requiresGrad else {
+            throw EmberError.state("cannot register a hook on a tensor that does not require grad")
+        }
+        let id = Node.nextHookID.add(1, ordering: .relaxed).newValue
+        gradientEdge().hooks.append((id, hook))
+        return id
+    }
+
+    /// Removes a hook registered on this tensor; false if there is no hook with that id.
+    @discardableResult
+    public func removeHook(_ id: Int) -> Bool {
+        guard let node = gradFn ?? accumulator, let i = node.hooks.firstIndex(where: { $0.0 == id }) else { return false }
+        node.hooks.remove(at: i)
+        return true
     }
 
     fileprivate func withAdded(_ g: Tensor) throws -> Tensor {

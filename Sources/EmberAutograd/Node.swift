@@ -1,4 +1,5 @@
 import EmberTensor
+import Synchronization
 
 /// What a node's backward receives besides the incoming gradient.
 public struct BackwardContext {
@@ -61,12 +62,22 @@ public final class Node {
     /// Shape and dtype of the output, to check the gradients flowing into it.
     let outputShape: Dims
     let outputDType: DType
+    /// An error found when the node was recorded, reported by the first
+    /// backward that reaches it (before anything changes).
+    var failure: EmberError?
     /// Set once backward has freed the saved values (without retain_graph).
     public private(set) var isReleased = false
+
+    /// Hooks on the gradient flowing into this node (the tensor's hooks: a
+    /// leaf's live on its accumulator, a non-leaf's on its grad_fn), in order.
+    var hooks: [(Int, (Tensor) throws -> Tensor?)] = []
+    static let nextHookID = Atomic<Int>(0)
 
     // Engine scratch, valid only during one backward.
     var pending: Tensor?
     var dependencies = 0
+    /// For autograd.grad: whether a target lies below, so backward must run.
+    var needed = true
 
     init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<Tensor>, savedOutput: NDArray?,
          outputShape: Dims, outputDType: DType, backward: @escaping BackwardFunction) {
@@ -107,6 +118,7 @@ public final class Node {
     /// The error for a saved tensor modified in place since it was saved, if any
     /// (checked for the whole graph before a backward changes anything).
     func checkSavedVersions() throws {
+        if let failure { throw failure }
         for (i, t) in saved.enumerated() where t.array.storage.version != savedVersions[i] {
             throw modifiedError(version: t.array.storage.version, expected: savedVersions[i])
         }
@@ -184,9 +196,24 @@ extension Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return Tensor(value) }
         var edges = ContiguousArray<Node?>()
         edges.reserveCapacity(inputs.count)
-        for input in inputs { edges.append(input.requiresGrad ? input.gradientEdge() : nil) }
+        var isView = false, stale: String? = nil
+        for input in inputs {
+            edges.append(input.requiresGrad ? input.gradientEdge() : nil)
+            if input.array.storage === value.storage { isView = true }
+            if input.isView && input.requiresGrad && input.array.storage.version != input.viewVersion {
+                stale = input.gradFn?.name ?? "a view"
+            }
+        }
         let node = Node(name: name, edges: edges, saved: ContiguousArray(saving), savedOutput: saveOutput ? value : nil,
                         outputShape: value.shape, outputDType: value.dtype, backward: backward)
-        return Tensor(value, gradFn: node)
+        if let stale {
+            node.failure = EmberError.state("backward: \(name) used a view (made by \(stale)) whose base was modified in place after the view was made; make the view again after the in-place operation")
+        }
+        let out = Tensor(value, gradFn: node)
+        if isView {
+            out.isView = true
+            out.viewVersion = value.storage.version
+        }
+        return out
     }
 }

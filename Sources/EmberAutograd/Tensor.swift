@@ -18,6 +18,13 @@ public final class Tensor {
     public internal(set) var gradFn: Node?
     /// The gradient accumulated by backward (leaves only), nil until the first one.
     public internal(set) var grad: Tensor?
+    /// Made by a view op from a tensor that requires grad: shares its base's
+    /// storage. In-place writes into such a view are refused (see add_).
+    public internal(set) var isView = false
+    /// The storage version when the view was made: a view whose base was
+    /// modified in place since then is stale, and a graph that uses it refuses
+    /// to backward.
+    var viewVersion = 0
     /// The leaf's gradient accumulator, made once and shared by every graph
     /// that uses the leaf. It refers back to the leaf weakly: a leaf nobody
     /// holds any more has no gradient anyone could read.

@@ -67,6 +67,124 @@ EMBER_NODISCARD ember_status ember_tensor_zero_grad(ember_tensor *t);
  */
 EMBER_NODISCARD ember_status ember_detach(const ember_tensor *x, ember_tensor **out);
 
+/**
+ * Backpropagates from several tensors at once (torch.autograd.backward):
+ * `tensors` holds `count` roots and `grad_tensors` either NULL (every root then
+ * needs one element) or `count` gradients, each NULL for an implicit 1.
+ * Options and errors as ember_tensor_backward_ex.
+ */
+EMBER_NODISCARD ember_status ember_autograd_backward(const ember_tensor *const *tensors, int64_t count,
+                                                     const ember_tensor *const *grad_tensors, bool retain_graph, bool create_graph);
+
+/**
+ * The gradients of `outputs` with respect to `inputs` (torch.autograd.grad),
+ * returned without touching any tensor's grad. `grad_outputs` is NULL or holds
+ * `n_outputs` gradients (each NULL for an implicit 1). `grads` receives
+ * `n_inputs` new handles owned by the caller; with `allow_unused`, an input the
+ * outputs do not depend on gets NULL, otherwise it is a STATE error.
+ * `retain_graph` keeps the graph (it is implied by `create_graph`, which records
+ * the backward pass so the results can be differentiated again: gradient
+ * penalties, Hessian-vector products). Errors: INVALID_HANDLE; STATE (an input
+ * that does not require grad, an unused input, a freed graph); SHAPE/DTYPE (a
+ * gradient that does not match its output). On failure every entry of `grads` is NULL.
+ */
+EMBER_NODISCARD ember_status ember_autograd_grad(const ember_tensor *const *outputs, int64_t n_outputs,
+                                                 const ember_tensor *const *grad_outputs,
+                                                 const ember_tensor *const *inputs, int64_t n_inputs,
+                                                 bool retain_graph, bool create_graph, bool allow_unused,
+                                                 ember_tensor **grads);
+
+/**
+ * A gradient hook (torch.Tensor.register_hook): called during backward with
+ * the gradient flowing into the tensor (a borrowed handle, valid during the
+ * call). To replace the gradient, store a new tensor of the same shape and dtype
+ * in `*replacement` (the library takes ownership); leave it NULL to keep it.
+ * Return EMBER_OK to continue; any other status stops the backward, which
+ * fails with that status and the message the hook set with
+ * ember_set_last_error (or of the failing call the hook made).
+ */
+typedef ember_status
+    (*ember_grad_hook)(const ember_tensor *grad, void *user_data, ember_tensor **replacement);
+
+/**
+ * Registers `hook` on tensor `t`, which must require grad. For a leaf the hook
+ * sees the gradient before it is accumulated; for a computed tensor, when its
+ * gradient is complete. Hooks run in registration order. `destroy` (may be
+ * NULL) is called with `user_data` once the hook is removed or its tensor's
+ * graph is gone. `*id` identifies it for ember_tensor_remove_hook.
+ * Errors: INVALID_HANDLE; INVALID_ARGUMENT (NULL hook or id); STATE (t does not require grad).
+ */
+EMBER_NODISCARD ember_status ember_tensor_register_hook(ember_tensor *t, ember_grad_hook hook, void *user_data,
+                                                        void (*destroy)(void *user_data), int64_t *id);
+
+/** Removes the hook `id` from `t`. Errors: INVALID_HANDLE; INVALID_ARGUMENT (no such hook on t). */
+EMBER_NODISCARD ember_status ember_tensor_remove_hook(ember_tensor *t, int64_t id);
+
+/**
+ * Sets this thread's last error message. For callbacks (hooks, custom
+ * functions) that fail: the library reports their message to its caller.
+ * `message` is copied; NULL sets "".
+ */
+void ember_set_last_error(const char *message);
+
+/** A user-defined differentiable op (torch.autograd.Function); see ember_function_new. */
+typedef struct ember_function ember_function;
+
+/**
+ * A custom function's forward: compute a new tensor from `inputs` (`count`
+ * borrowed handles, valid during the call) and store it in `*output` (the
+ * library takes ownership). Runs with grad mode off. Return EMBER_OK, or a
+ * failure status after ember_set_last_error.
+ */
+typedef ember_status
+    (*ember_function_forward)(const ember_tensor *const *inputs, int64_t count, void *user_data, ember_tensor **output);
+
+/**
+ * A custom function's backward: given `grad_output` (d loss / d output) and the
+ * forward's `inputs` (borrowed, valid during the call), store in
+ * `grad_inputs[i]` a new tensor with input i's shape (the library takes
+ * ownership), or leave it NULL for no gradient. Runs with grad mode on only
+ * when the backward is itself being recorded (create_graph).
+ */
+typedef ember_status
+    (*ember_function_backward)(const ember_tensor *grad_output, const ember_tensor *const *inputs, int64_t count,
+                               void *user_data, ember_tensor **grad_inputs);
+
+/**
+ * Makes a custom differentiable op from two callbacks, so an FFI user can add
+ * an op Ember lacks. `name` names its graph nodes ("<name>Backward") and its
+ * errors. `destroy` (may be NULL) is called with `user_data` when the function
+ * handle and every graph that used it are gone. The caller owns `*out`.
+ * Errors: INVALID_ARGUMENT (NULL name, forward or backward).
+ */
+EMBER_NODISCARD ember_status ember_function_new(const char *name, ember_function_forward forward,
+                                                ember_function_backward backward, void *user_data,
+                                                void (*destroy)(void *user_data), ember_function **out);
+
+/**
+ * Applies a custom function to `count` inputs: runs its forward and, when grad
+ * mode is on and an input requires grad, records a node whose gradient comes
+ * from its backward. The caller owns `*out`. A failing callback's status and
+ * message reach the caller (here, or from the backward that runs it).
+ * Errors: INVALID_HANDLE; the callback's own; SHAPE (a backward gradient of the wrong shape).
+ */
+EMBER_NODISCARD ember_status ember_function_apply(ember_function *fn, const ember_tensor *const *inputs, int64_t count,
+                                                  ember_tensor **out);
+
+/** Releases a function handle. NULL is a no-op. Graphs that used it keep it alive. */
+void ember_function_free(ember_function *fn);
+
+/**
+ * Anomaly detection (torch.autograd.set_detect_anomaly), process-wide: when
+ * on, the first NaN or infinity a backward function produces stops the
+ * backward with EMBER_ERR_STATE naming that function ("MulBackward0").
+ * Costs a scan of every gradient; off by default.
+ */
+void ember_set_detect_anomaly(bool enabled);
+
+/** Whether anomaly detection is on (torch.is_anomaly_enabled). */
+bool ember_is_anomaly_enabled(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,5 +45,6 @@
 #include "linalg.h"
 #include "shape.h"
 #include "loss.h"
+#include "inplace.h"
 
 #endif /* EMBER_OPS_H */
