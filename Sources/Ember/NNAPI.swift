@@ -121,3 +121,161 @@ public func ember_module_free(_ m: OpaquePointer?) {
         failQuery("ember_module_free", Handles.modules.invalid(m, "m"))
     }
 }
+
+// MARK: - Construction by type name, several inputs and outputs, summaries
+
+@_cdecl("ember_module_new") @implementation
+public func ember_module_new(_ type: UnsafePointer<CChar>?, _ args: UnsafePointer<CChar>?, _ out: ModuleOut?) -> ember_status {
+    returningModule("ember_module_new", out) {
+        try ModuleRegistry.make(readString(type, "type"), args.map { String(cString: $0) } ?? "")
+    }
+}
+
+@_cdecl("ember_module_forward_multi") @implementation
+public func ember_module_forward_multi(_ m: OpaquePointer?, _ inputs: UnsafePointer<OpaquePointer?>?, _ nInputs: Int64,
+                                       _ outputs: UnsafeMutablePointer<OpaquePointer?>?, _ capacity: Int64,
+                                       _ nOutputs: UnsafeMutablePointer<Int64>?) -> ember_status {
+    returningList("ember_module_forward_multi", outputs, capacity, nOutputs) {
+        try module(m, "m").forward(readTensors(inputs, nInputs, "inputs"))
+    }
+}
+
+/// Writes `text` NUL-terminated into a caller's buffer, or reports the size needed.
+func writeString(_ text: String, _ buf: UnsafeMutablePointer<CChar>?, _ size: Int, _ length: UnsafeMutablePointer<Int>?) throws {
+    let bytes = Array(text.utf8)
+    length?.pointee = bytes.count
+    if buf == nil && size == 0 { return }
+    guard let buf else { throw EmberError.invalidArgument("argument 'buf' is NULL but buf_size is \(size)") }
+    guard size > bytes.count else {
+        throw EmberError.invalidArgument("buf_size is \(size) but the text needs \(bytes.count + 1) bytes")
+    }
+    bytes.withUnsafeBufferPointer { UnsafeMutableRawPointer(buf).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    buf[bytes.count] = 0
+}
+
+@_cdecl("ember_module_summary") @implementation
+public func ember_module_summary(_ m: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?, _ bufSize: Int,
+                                 _ length: UnsafeMutablePointer<Int>?) -> ember_status {
+    length?.pointee = 0
+    return call("ember_module_summary") {
+        try writeString(try module(m, "m").description, buf, bufSize, length)
+    }
+}
+
+// MARK: - Buffers, children, freezing
+
+@_cdecl("ember_module_buffer") @implementation
+public func ember_module_buffer(_ m: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: TensorOut?) -> ember_status {
+    returning("ember_module_buffer", out) { try module(m, "m").buffer(named: readString(name, "name")) }
+}
+
+@_cdecl("ember_module_buffer_count") @implementation
+public func ember_module_buffer_count(_ m: OpaquePointer?) -> Int64 {
+    do { return Int64(try module(m, "m").namedBuffers().count) } catch {
+        failQuery("ember_module_buffer_count", error)
+        return -1
+    }
+}
+
+@_cdecl("ember_module_buffer_at") @implementation
+public func ember_module_buffer_at(_ m: OpaquePointer?, _ index: Int64, _ name: UnsafeMutablePointer<CChar>?, _ nameSize: Int,
+                                   _ out: TensorOut?) -> ember_status {
+    out?.pointee = nil
+    if let name, nameSize > 0 { name.pointee = 0 }
+    return call("ember_module_buffer_at") {
+        let buffers = try module(m, "m").namedBuffers()
+        guard index >= 0 && index < Int64(buffers.count) else {
+            throw EmberError.invalidArgument("index \(index) is out of range for a module with \(buffers.count) buffers")
+        }
+        let (bufferName, tensor) = buffers[Int(index)]
+        if nameSize > 0 || name != nil { try writeString(bufferName, name, nameSize, nil) }
+        if let out { out.pointee = Handles.tensors.insert(tensor) }
+    }
+}
+
+@_cdecl("ember_module_child") @implementation
+public func ember_module_child(_ m: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: ModuleOut?) -> ember_status {
+    returningModule("ember_module_child", out) { try module(m, "m").child(named: readString(name, "name")) }
+}
+
+@_cdecl("ember_module_set_requires_grad") @implementation
+public func ember_module_set_requires_grad(_ m: OpaquePointer?, _ requiresGrad: Bool) -> ember_status {
+    call("ember_module_set_requires_grad") { try module(m, "m").setRequiresGrad(requiresGrad) }
+}
+
+// MARK: - Building modules from C
+
+@_cdecl("ember_module_register_module") @implementation
+public func ember_module_register_module(_ m: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ child: OpaquePointer?) -> ember_status {
+    call("ember_module_register_module") {
+        try module(m, "m").registerModule(readString(name, "name"), module(child, "child"))
+    }
+}
+
+@_cdecl("ember_module_register_parameter") @implementation
+public func ember_module_register_parameter(_ m: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ param: OpaquePointer?) -> ember_status {
+    call("ember_module_register_parameter") {
+        let owner = try module(m, "m"), label = try readString(name, "name"), p = try tensor(param, "param")
+        guard p.dtype.isFloatingPoint else {
+            throw EmberError.dtype("a parameter must be floating, got \(p.dtype)")
+        }
+        guard p.isLeaf else {
+            throw EmberError.state("a parameter must be a leaf tensor; pass a detached copy (ember_detach) of a computed tensor")
+        }
+        try owner.registerParameter(label, p)
+    }
+}
+
+@_cdecl("ember_module_register_buffer") @implementation
+public func ember_module_register_buffer(_ m: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ buffer: OpaquePointer?) -> ember_status {
+    call("ember_module_register_buffer") {
+        try module(m, "m").registerBuffer(readString(name, "name"), tensor(buffer, "buffer"))
+    }
+}
+
+@_cdecl("ember_module_custom_new") @implementation
+public func ember_module_custom_new(_ typeName: UnsafePointer<CChar>?, _ forward: ember_module_forward_fn?, _ userData: UnsafeMutableRawPointer?,
+                                    _ destroy: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?, _ out: ModuleOut?) -> ember_status {
+    let context = CallbackContext(userData, destroy)
+    return returningModule("ember_module_custom_new", out) {
+        let name = try readString(typeName, "type_name")
+        guard let forward else { throw EmberError.invalidArgument("argument 'forward' is NULL") }
+        return CustomModule(typeName: name) { module, inputs in
+            try callCustomForward(forward, context, module, inputs, name)
+        }
+    }
+}
+
+/// Calls a custom module's C forward with borrowed handles and adopts its outputs.
+func callCustomForward(_ forward: ember_module_forward_fn, _ context: CallbackContext, _ module: Module, _ inputs: [Tensor],
+                       _ name: String) throws -> [Tensor] {
+    let capacity = 16
+    var outputs = [OpaquePointer?](repeating: nil, count: capacity)
+    var count: Int64 = 0
+    let selfHandle = Handles.modules.insert(module)
+    defer { _ = Handles.modules.remove(selfHandle) }
+    let status = lending(inputs) { h in
+        h.withUnsafeBufferPointer { list in
+            outputs.withUnsafeMutableBufferPointer { out in
+                forward(selfHandle, list.baseAddress, Int64(inputs.count), context.userData, out.baseAddress, Int64(capacity), &count)
+            }
+        }
+    }
+    guard status == EMBER_OK else {
+        for o in outputs where o != nil { _ = Handles.tensors.remove(o) }
+        throw callbackError(status, "the forward of module '\(name)'")
+    }
+    guard count >= 0 && count <= Int64(capacity) else {
+        for o in outputs where o != nil { _ = Handles.tensors.remove(o) }
+        throw EmberError.invalidArgument("the forward of module '\(name)' reported \(count) outputs (at most \(capacity))")
+    }
+    var result: [Tensor] = []
+    for i in 0..<Int(count) {
+        guard let t = try adopt(outputs[i], "the forward of module '\(name)'") else {
+            throw EmberError.invalidArgument("the forward of module '\(name)' reported \(count) outputs but output \(i) is NULL")
+        }
+        result.append(t)
+    }
+    for o in outputs[Int(count)...] where o != nil { _ = Handles.tensors.remove(o) }
+    return result
+}

@@ -21,6 +21,7 @@ public final class Linear: Module {
     }
 
     override public var typeName: String { "Linear" }
+    override public var extraRepr: String { "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias == nil ? "False" : "True")" }
 
     public var weight: Tensor { ownParameter("weight")! }
     public var bias: Tensor? { ownParameter("bias") }
@@ -45,6 +46,7 @@ public final class Linear: Module {
 public final class ReLU: Module {
     override public init() { super.init() }
     override public var typeName: String { "ReLU" }
+    override public var extraRepr: String { "" }
     override public func forward(_ input: Tensor) throws -> Tensor { try input.relu() }
 }
 
@@ -56,6 +58,7 @@ public final class Sequential: Module {
     }
 
     override public var typeName: String { "Sequential" }
+    override public var extraRepr: String { "" }
 
     /// Adds `module` at the end under the next index.
     public func append(_ module: Module) throws {

@@ -21,12 +21,46 @@ open class Module {
     /// torch's class name, for messages ("Linear", "Sequential").
     open var typeName: String { "Module" }
 
-    /// The computation; subclasses override it.
+    /// The constructor arguments, as bound by the registry (for the summary
+    /// and for saving the architecture); empty for modules made otherwise.
+    public internal(set) var arguments: [(String, ArgumentValue)] = []
+
+    /// Set while a default forward delegates to the other form, so a module
+    /// that overrides neither fails instead of recursing forever.
+    private var delegating = false
+
+    /// The computation on one input; subclasses override it (or the multi-input form).
     open func forward(_ input: Tensor) throws -> Tensor {
-        throw EmberError.state("\(typeName) has no forward for a single input")
+        guard !delegating else { throw EmberError.state("\(typeName) has no forward") }
+        delegating = true
+        defer { delegating = false }
+        let outputs = try forward([input])
+        guard outputs.count == 1 else {
+            throw EmberError.invalidArgument("\(typeName) returns \(outputs.count) outputs; use the forward that returns several")
+        }
+        return outputs[0]
+    }
+
+    /// The computation on several inputs with several outputs (MultiheadAttention
+    /// takes query, key and value; LSTM returns its output and states). The
+    /// default passes a single input to `forward(_:)`.
+    open func forward(_ inputs: [Tensor]) throws -> [Tensor] {
+        guard !delegating else { throw EmberError.state("\(typeName) has no forward") }
+        guard inputs.count == 1 else {
+            throw EmberError.invalidArgument("\(typeName) takes one input, got \(inputs.count)")
+        }
+        delegating = true
+        defer { delegating = false }
+        return [try forward(inputs[0])]
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
+
+    /// torch's extra_repr: what the summary prints between the parentheses.
+    /// By default the constructor arguments that were given or differ from the defaults.
+    open var extraRepr: String {
+        arguments.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+    }
 
     // MARK: - Registration
 
@@ -143,5 +177,64 @@ open class Module {
     /// Clears every parameter's gradient (torch's zero_grad(set_to_none=True)).
     public func zeroGrad() {
         for p in parameters() { try? p.setGrad(nil) }
+    }
+
+    /// Freezes (false) or unfreezes every parameter in the tree (torch's requires_grad_).
+    public func setRequiresGrad(_ flag: Bool) throws {
+        for p in parameters() { try p.setRequiresGrad(flag) }
+    }
+
+    /// The module at a dotted path below this one ("0", "encoder.layers.1"), or an error listing the children.
+    public func child(named path: String) throws -> Module {
+        var current: Module = self
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let next = current.ownChildren.first(where: { $0.name == part })?.module else {
+                let names = current.ownChildren.map { "\"\($0.name)\"" }.joined(separator: ", ")
+                throw EmberError.invalidArgument("\(typeName) has no submodule \"\(path)\"; \(current === self ? "its" : "\(current.typeName)'s") children are: \(names.isEmpty ? "(none)" : names)")
+            }
+            current = next
+        }
+        return current
+    }
+
+    /// The buffer called `name` (a dotted path), or an error listing the names there are.
+    public func buffer(named name: String) throws -> Tensor {
+        let all = namedBuffers()
+        if let found = all.first(where: { $0.0 == name }) { return found.1 }
+        let names = all.map { "\"\($0.0)\"" }.joined(separator: ", ")
+        throw EmberError.invalidArgument("\(typeName) has no buffer \"\(name)\"; its buffers are: \(names.isEmpty ? "(none)" : names)")
+    }
+
+    /// This module's own buffer `name` (not its children's).
+    public func ownBuffer(_ name: String) -> Tensor? { ownBuffers.first { $0.name == name }?.tensor }
+}
+
+extension Module: CustomStringConvertible {
+    /// The tree as torch prints it:
+    ///
+    ///     Sequential(
+    ///       (0): Linear(in_features=10, out_features=5, bias=True)
+    ///       (1): ReLU()
+    ///     )
+    public var description: String {
+        // torch's Module.__repr__, line for line.
+        let extraLines = extraRepr.isEmpty ? [] : extraRepr.split(separator: "\n").map(String.init)
+        let childLines = namedChildren.map { name, child in
+            "(\(name)): " + child.description.replacingNewlines(with: "\n  ")
+        }
+        let lines = extraLines + childLines
+        var text = typeName + "("
+        if extraLines.count == 1 && childLines.isEmpty {
+            text += extraLines[0]
+        } else if !lines.isEmpty {
+            text += "\n  " + lines.joined(separator: "\n  ") + "\n"
+        }
+        return text + ")"
+    }
+}
+
+extension String {
+    func replacingNewlines(with replacement: String) -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
