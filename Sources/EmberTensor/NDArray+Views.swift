@@ -150,6 +150,173 @@ extension NDArray {
         return NDArray(storage: storage, dtype: dtype, shape: shape, strides: strides, offset: offset)
     }
 
+    /// torch.Tensor.view: the same elements with a new shape, sharing storage;
+    /// unlike `reshaped`, an error when the strides do not allow a view.
+    public func viewed(_ requested: Dims) throws -> NDArray {
+        let target = try resolveShape(requested)
+        guard let view = viewIfPossible(target) else {
+            throw EmberError.shape("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces): cannot view \(describe(shape)) with strides \(describe(strides)) as \(describe(target)); use reshape instead")
+        }
+        return view
+    }
+
+    /// The shape torch.flatten(start_dim, end_dim) gives (a 0-dim array becomes [1]).
+    public func flattenedShape(startDim: Int, endDim: Int) throws -> Dims {
+        let start = try Shapes.normalize(startDim, ndim, name: "start_dim")
+        let end = try Shapes.normalize(endDim, ndim, name: "end_dim")
+        guard start <= end else {
+            throw EmberError.invalidArgument("flatten: start_dim \(startDim) cannot come after end_dim \(endDim) (shape \(describe(shape)))")
+        }
+        if ndim == 0 { return [1] }
+        var out = Dims()
+        for d in 0..<start { out.append(shape[d]) }
+        var merged = 1
+        for d in start...end { merged &*= shape[d] }   // a sub-product of a valid shape cannot overflow
+        out.append(merged)
+        for d in (end + 1)..<ndim { out.append(shape[d]) }
+        return out
+    }
+
+    /// The shape torch.unflatten(dim, sizes) gives: `dim` split into `sizes`,
+    /// one of which may be -1.
+    public func unflattenedShape(dim: Int, sizes: Dims) throws -> Dims {
+        guard ndim > 0 else { throw EmberError.invalidArgument("unflatten: cannot unflatten a 0-dim tensor") }
+        let d = try Shapes.normalize(dim, ndim)
+        guard !sizes.isEmpty else { throw EmberError.invalidArgument("unflatten: sizes must be non-empty") }
+        guard ndim - 1 + sizes.count <= Dims.capacity else {
+            throw EmberError.invalidArgument("unflatten: the result would have \(ndim - 1 + sizes.count) dimensions; at most \(Dims.capacity) are supported")
+        }
+        var inferred: Int? = nil
+        var known = 1
+        for (i, s) in sizes.enumerated() {
+            if s == -1 {
+                guard inferred == nil else {
+                    throw EmberError.invalidArgument("unflatten: only one dimension can be inferred (-1) in \(describe(sizes))")
+                }
+                inferred = i
+                continue
+            }
+            guard s >= 0 else { throw EmberError.invalidArgument("unflatten: invalid size \(s) in \(describe(sizes))") }
+            let (p, o) = known.multipliedReportingOverflow(by: s)
+            known = o ? Int.max : p
+        }
+        var resolved = sizes
+        let size = shape[d]
+        if let i = inferred, known != 0, size % known == 0 {
+            resolved[i] = size / known
+        } else if inferred != nil || known != size {
+            throw EmberError.shape("unflatten: provided sizes \(describe(sizes)) don't multiply up to the size of dim \(d) (\(size)) in the input tensor of shape \(describe(shape))")
+        }
+        var out = Dims()
+        for i in 0..<d { out.append(shape[i]) }
+        for s in resolved { out.append(s) }
+        for i in (d + 1)..<ndim { out.append(shape[i]) }
+        _ = try Shapes.count(out)
+        return out
+    }
+
+    /// torch.squeeze(): every size-1 dimension removed.
+    public func squeezedAll() -> NDArray {
+        var newShape = Dims(), newStrides = Dims()
+        for d in 0..<ndim where shape[d] != 1 {
+            newShape.append(shape[d])
+            newStrides.append(strides[d])
+        }
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// torch.squeeze(dims): the listed dimensions removed where their size is 1.
+    public func squeezed(dims: Dims) throws -> NDArray {
+        let chosen = try Shapes.normalize(dims: dims, ndim)
+        var newShape = Dims(), newStrides = Dims()
+        for d in 0..<ndim where !(shape[d] == 1 && chosen.contains(d)) {
+            newShape.append(shape[d])
+            newStrides.append(strides[d])
+        }
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// The permutation torch.movedim(source, destination) applies: dim
+    /// `source[i]` lands at `destination[i]`, the others keep their order.
+    public func movedimOrder(source: Dims, destination: Dims) throws -> Dims {
+        guard source.count == destination.count else {
+            throw EmberError.invalidArgument("movedim: invalid source or destination dims: source (\(describe(source)), \(source.count) dims) should contain the same number of dims as destination (\(describe(destination)), \(destination.count) dims)")
+        }
+        let src = try Shapes.normalize(dims: source, ndim), dst = try Shapes.normalize(dims: destination, ndim)
+        if ndim == 0 { return [] }
+        var order = Dims(repeating: -1, count: ndim)
+        var used = Dims(repeating: 0, count: ndim)
+        for i in 0..<src.count {
+            order[dst[i]] = src[i]
+            used[src[i]] = 1
+        }
+        var next = 0
+        for d in 0..<ndim where order[d] == -1 {
+            while used[next] == 1 { next += 1 }
+            order[d] = next
+            next += 1
+        }
+        return order
+    }
+
+    /// torch.narrow(dim, start, length): `length` entries from `start` (which
+    /// may be negative, counting from the end), a view.
+    public func narrowed(dim: Int, start: Int, length: Int) throws -> NDArray {
+        guard ndim > 0 else { throw EmberError.invalidArgument("narrow() cannot be applied to a 0-dim tensor") }
+        let d = try Shapes.normalize(dim, ndim)
+        let size = shape[d]
+        guard start >= -size && start <= size else {
+            throw EmberError.invalidArgument("narrow: start \(start) is out of range for dimension \(d) of size \(size) (expected \(-size)...\(size))")
+        }
+        guard length >= 0 else { throw EmberError.invalidArgument("narrow: length must be non-negative, got \(length)") }
+        let first = start < 0 ? start + size : start
+        guard length <= size - first else {
+            throw EmberError.invalidArgument("narrow: start (\(first)) + length (\(length)) exceeds dimension size (\(size)) of dimension \(d)")
+        }
+        var newShape = shape
+        newShape[d] = length
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: strides, offset: offset + first * strides[d])
+    }
+
+    /// Python's slice clamping: the first index and the number of entries of
+    /// x[start:stop:step] along a dimension of `size` (step > 0).
+    public static func sliceBounds(size: Int, start: Int, stop: Int, step: Int) throws -> (first: Int, count: Int) {
+        guard step > 0 else { throw EmberError.invalidArgument("slice: step must be greater than zero, got \(step)") }
+        func clamp(_ i: Int) -> Int { i < 0 ? Swift.max(i + size, 0) : Swift.min(i, size) }
+        let first = clamp(start), last = clamp(stop)
+        guard last > first else { return (first, 0) }
+        let span = last - first
+        return (first, span / step + (span % step == 0 ? 0 : 1))
+    }
+
+    /// x[..., start:stop:step, ...] along `dim`, a view (Python clamping; step > 0).
+    public func sliced(dim: Int, start: Int, stop: Int, step: Int) throws -> NDArray {
+        guard ndim > 0 else { throw EmberError.invalidArgument("slice() cannot be applied to a 0-dim tensor") }
+        let d = try Shapes.normalize(dim, ndim)
+        let (first, count) = try NDArray.sliceBounds(size: shape[d], start: start, stop: stop, step: step)
+        var newShape = shape, newStrides = strides
+        newShape[d] = count
+        // A single entry needs no stride; avoiding the product keeps huge steps from overflowing.
+        newStrides[d] = count > 1 ? strides[d] * step : strides[d]
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset + first * strides[d])
+    }
+
+    /// torch.select(dim, index): the slice at `index` (negative counts from
+    /// the end) with `dim` removed, a view.
+    public func selected(dim: Int, index: Int) throws -> NDArray {
+        guard ndim > 0 else { throw EmberError.invalidArgument("select() cannot be applied to a 0-dim tensor") }
+        let d = try Shapes.normalize(dim, ndim)
+        let size = shape[d]
+        guard index >= -size && index < size else {
+            throw EmberError.invalidArgument("select: index \(index) is out of range for dimension \(d) with size \(size) (tensor of shape \(describe(shape)))")
+        }
+        let i = index < 0 ? index + size : index
+        var newShape = shape, newStrides = strides
+        newShape.remove(at: d)
+        newStrides.remove(at: d)
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset + i * strides[d])
+    }
+
     /// Whether two elements of this view alias the same memory (stride 0 over size > 1).
     public var hasInternalOverlap: Bool {
         for d in 0..<ndim where strides[d] == 0 && shape[d] > 1 { return true }
