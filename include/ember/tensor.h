@@ -49,19 +49,133 @@ EMBER_NODISCARD ember_status ember_tensor_rand(const int64_t *shape, int64_t ndi
 
 /**
  * A new tensor of samples from N(0, 1) drawn from the global generator
- * (torch.randn; the same numbers as torch for the same seed, up to the last
- * bit of float32 transcendental functions). Floating dtypes only (DTYPE
- * otherwise). The caller owns `*out`.
+ * (torch.randn; the same numbers as torch for the same seed, bit for bit).
+ * Floating dtypes only (DTYPE otherwise). The caller owns `*out`.
  */
 EMBER_NODISCARD ember_status ember_tensor_randn(const int64_t *shape, int64_t ndim, ember_dtype dtype, ember_tensor **out);
 
 /**
  * A new 1-D tensor [start, start + step, ...) stopping before `end`
- * (torch.arange), with ceil((end - start) / step) elements.
+ * (torch.arange), with ceil((end - start) / step) elements. Floating values
+ * are computed in torch's order and precision, so they equal torch's (single
+ * threaded) to the last bit.
  * Errors: INVALID_ARGUMENT (step == 0, a non-finite bound, or a step whose sign
  * moves away from `end`). The caller owns `*out`.
  */
 EMBER_NODISCARD ember_status ember_tensor_arange(double start, double end, double step, ember_dtype dtype, ember_tensor **out);
+
+/**
+ * A new 1-D tensor of `steps` evenly spaced values from `start` to `end`,
+ * both included (torch.linspace). As torch's CPU kernel, the first half is
+ * `start + i * step` and the second half `end - (steps - 1 - i) * step`, with
+ * step = (end - start) / (steps - 1), each in one fused multiply-add, so the
+ * values equal torch's to the last bit. steps 0 gives an empty tensor, 1 gives
+ * [start]. For int64 the bounds are truncated first and each value after.
+ * Errors: INVALID_ARGUMENT (steps < 0; a bound that does not fit float32 or
+ * int64), DTYPE (bool, or an unknown dtype). The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_tensor_linspace(double start, double end, int64_t steps, ember_dtype dtype, ember_tensor **out);
+
+/**
+ * A new n x m tensor with ones on the main diagonal and zeros elsewhere
+ * (torch.eye(n, m); pass m = n for a square one). Any dtype.
+ * Errors: INVALID_ARGUMENT (n < 0 or m < 0), DTYPE, OUT_OF_MEMORY.
+ * The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_tensor_eye(int64_t n, int64_t m, ember_dtype dtype, ember_tensor **out);
+
+/**
+ * A new tensor of zeros with the shape and dtype of `x` (torch.zeros_like).
+ * Like torch's preserve_format, a dense non-contiguous `x` (a transpose or
+ * permutation) gives a result with the same strides; anything else a
+ * row-major one. The result does not require grad. `x` is borrowed.
+ * Errors: INVALID_HANDLE, OUT_OF_MEMORY. The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_zeros_like(const ember_tensor *x, ember_tensor **out);
+
+/** A new tensor of ones like `x` (torch.ones_like); as ember_zeros_like. The caller owns `*out`. */
+EMBER_NODISCARD ember_status ember_ones_like(const ember_tensor *x, ember_tensor **out);
+
+/**
+ * A new tensor like `x` (shape, dtype, layout; as ember_zeros_like) with every
+ * element `value` (torch.full_like), converted as ember_tensor_full converts
+ * it. Errors: INVALID_HANDLE, INVALID_ARGUMENT (a non-finite or out-of-range
+ * value for an int64 `x`). The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_full_like(const ember_tensor *x, double value, ember_tensor **out);
+
+/**
+ * A new tensor like `x` (shape, dtype, layout; as ember_zeros_like) of samples
+ * from U[0, 1) drawn from the global generator (torch.rand_like; torch's
+ * numbers for the same seed, drawn in memory order). `x` must be floating.
+ * Errors: INVALID_HANDLE, DTYPE (int64 or bool `x`). The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_rand_like(const ember_tensor *x, ember_tensor **out);
+
+/**
+ * A new tensor like `x` (shape, dtype, layout; as ember_zeros_like) of samples
+ * from N(0, 1) drawn from the global generator (torch.randn_like; torch's
+ * numbers for the same seed, bit for bit: a contiguous result of 16 or more
+ * elements uses torch's 16-wide Box-Muller, anything else its element-by-element
+ * one). `x` must be floating. Errors: INVALID_HANDLE, DTYPE. The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_randn_like(const ember_tensor *x, ember_tensor **out);
+
+/**
+ * A new int64 tensor of integers drawn uniformly from [low, high) with the
+ * global generator (torch.randint(low, high, shape); torch's numbers for the
+ * same seed). Errors: INVALID_ARGUMENT (low >= high, and shape errors as
+ * ember_tensor_from_data), OUT_OF_MEMORY. The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_tensor_randint(int64_t low, int64_t high, const int64_t *shape, int64_t ndim, ember_tensor **out);
+
+/**
+ * A new tensor of 0s and 1s, each element 1 with the probability given by the
+ * same element of `probs` (torch.bernoulli(probs)), in the dtype of `probs`
+ * (row-major), drawn from the global generator (torch's numbers for the same seed).
+ * If `probs` requires grad the result records BernoulliBackward0, whose
+ * gradient is zero (as in torch). `probs` is borrowed.
+ * Errors: INVALID_HANDLE, DTYPE (`probs` not floating), INVALID_ARGUMENT (a
+ * probability outside [0, 1] or NaN; nothing is drawn then). The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_bernoulli(const ember_tensor *probs, ember_tensor **out);
+
+/**
+ * A new row-major tensor with the shape and dtype (any, bool included) of
+ * `x`, whose values are ignored, of 0s and 1s, each 1 with probability `p`
+ * (torch.bernoulli(x, p)), drawn from the global generator. torch defines no
+ * derivative for this form: if `x` requires grad, backward through the result
+ * fails with STATE. Errors: INVALID_HANDLE, INVALID_ARGUMENT (p outside [0, 1]
+ * or NaN). The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_bernoulli_p(const ember_tensor *x, double p, ember_tensor **out);
+
+/**
+ * A new int64 tensor of `num_samples` category indices drawn from each row of
+ * `probs` (torch.multinomial): `probs` is 1-D (categories; result
+ * [num_samples]) or 2-D (rows x categories; result [rows, num_samples]) of
+ * floating, non-negative weights that need not sum to 1. Without replacement
+ * every index appears at most once per row. The global generator gives
+ * torch's samples for the same seed. `probs` is borrowed.
+ * Errors: INVALID_HANDLE; SHAPE (`probs` not 1-D or 2-D); DTYPE (not
+ * floating); INVALID_ARGUMENT (num_samples <= 0; num_samples greater than the
+ * number of categories without replacement; more than 2^24 categories; a
+ * negative, infinite or NaN weight; a row whose weights are all zero).
+ * The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_multinomial(const ember_tensor *probs, int64_t num_samples, bool replacement, ember_tensor **out);
+
+/**
+ * A new int64 tensor of shape [indices..., num_classes] with 1 where the last
+ * index equals the class in `indices` and 0 elsewhere
+ * (torch.nn.functional.one_hot). `indices` is an int64 tensor of any shape;
+ * num_classes = -1 infers one more than the largest index.
+ * Errors: INVALID_HANDLE; DTYPE (`indices` not int64); INVALID_ARGUMENT (a
+ * negative index, an index >= num_classes, or an empty `indices` with
+ * num_classes <= 0); SHAPE (`indices` already has 12 dimensions);
+ * OUT_OF_MEMORY. The caller owns `*out`.
+ */
+EMBER_NODISCARD ember_status ember_one_hot(const ember_tensor *indices, int64_t num_classes, ember_tensor **out);
 
 /**
  * Copies the tensor's elements, row-major, into `dst`, which holds
