@@ -32,8 +32,10 @@ public struct NDArray {
 
     @inlinable public var ndim: Int { shape.count }
 
-    /// Whether the elements are laid out row-major without gaps (size-1 dims ignored, as torch does).
+    /// Whether the elements are laid out row-major without gaps (size-1 dims
+    /// ignored, and an empty array always contiguous, as torch has it).
     @inlinable public var isContiguous: Bool {
+        if count == 0 { return true }
         var expected = 1
         for d in stride(from: shape.count - 1, through: 0, by: -1) where shape[d] != 1 {
             if strides[d] != expected { return false }

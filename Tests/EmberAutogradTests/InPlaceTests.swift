@@ -138,15 +138,15 @@ final class InPlaceTests: XCTestCase {
         let m = try Tensor.zeros([40], dtype: .float64)
         GlobalGenerator.manualSeed(4)
         try m.normal_()
-        assertClose(m.toDoubles(), try FixtureTensor(try Fixtures.load("rng")["randn_f64_40_seed4"]).values, rtol: 1e-15, atol: 1e-15)
+        XCTAssertEqual(m.toDoubles(), try FixtureTensor(try Fixtures.load("rng")["randn_f64_40_seed4"]).values)
         assertThrows(.dtype, ["floating"]) { try Tensor.zeros([2], dtype: .int64).normal_() }
         assertThrows(.invalidArgument, ["std"]) { try m.normal_(mean: 0, std: -1) }
-        // Through a strided view the samples land in row-major order of the view.
+        // Through a strided view the samples land in memory order, as torch's do.
         let square = try Tensor.zeros([2, 2], dtype: .float64)
         GlobalGenerator.manualSeed(0)
         try square.transpose(0, 1).uniform_()
         GlobalGenerator.manualSeed(0)
         let direct = try Tensor.rand([2, 2], dtype: .float64)
-        XCTAssertEqual(try square.transpose(0, 1).contiguous().toDoubles(), direct.toDoubles())
+        XCTAssertEqual(square.toDoubles(), direct.toDoubles())
     }
 }

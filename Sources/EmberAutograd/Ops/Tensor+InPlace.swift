@@ -117,26 +117,15 @@ extension Tensor {
     @discardableResult
     public func uniform_(from: Double = 0, to: Double = 1) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw EmberError.dtype("uniform_: expected a floating tensor, got \(dtype)") }
-        return try overwrite("uniform_") {
-            if array.isContiguous { try array.fillUniform(from: from, to: to) } else {
-                let fresh = try NDArray(empty: shape, dtype: dtype)
-                try fresh.fillUniform(from: from, to: to)
-                Kernels.copy(from: fresh, into: array)
-            }
-        }
+        // Samples land in memory order, as torch's do for a strided tensor.
+        return try overwrite("uniform_") { try array.fillUniform(from: from, to: to) }
     }
 
     /// Fills with samples from N(mean, std) drawn from the global generator (torch's normal_).
     @discardableResult
     public func normal_(mean: Double = 0, std: Double = 1) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw EmberError.dtype("normal_: expected a floating tensor, got \(dtype)") }
-        return try overwrite("normal_") {
-            if array.isContiguous { try array.fillNormal(mean: mean, std: std) } else {
-                let fresh = try NDArray(empty: shape, dtype: dtype)
-                try fresh.fillNormal(mean: mean, std: std)
-                Kernels.copy(from: fresh, into: array)
-            }
-        }
+        return try overwrite("normal_") { try array.fillNormal(mean: mean, std: std) }
     }
 
     // MARK: - Machinery
