@@ -1,7 +1,11 @@
 /// Elementwise kernels: binary ops with broadcasting and type promotion, ops
-/// with a scalar, and unary maps. The loops run on typed pointers over the
-/// collapsed layout of StridedLayout, with a contiguous fast path the
-/// compiler vectorises.
+/// with a scalar, and the loops every elementwise kernel runs on (map1, map2,
+/// map3). The loops work on typed pointers over the collapsed layout of
+/// StridedLayout, with a contiguous fast path the compiler vectorises; big
+/// loops are split across threads (flat ranges, or slices of the leading
+/// dimension for strided operands). Unary ops are in ElementwiseUnary.swift,
+/// comparisons and selection in ElementwiseLogical.swift and
+/// ElementwiseTernary.swift.
 
 /// Arithmetic that wraps for int64 (torch's integer ops wrap; Swift's trap).
 public protocol NumericElement: Element, Comparable {
@@ -28,47 +32,94 @@ extension Int64: NumericElement {
     @inlinable public static func times(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
 }
 
-/// Binary elementwise operations.
+/// Binary elementwise operations, with torch's semantics.
 public enum BinaryOp: Sendable {
     case add, sub, mul, div
+    /// torch.floor_divide, torch.div(rounding_mode="floor"): the quotient rounded down.
+    case floorDivide
+    /// torch.div(rounding_mode="trunc"): the quotient rounded toward zero.
+    case truncDivide
+    /// torch.remainder: the sign follows the divisor, as Python's %.
+    case remainder
+    /// torch.maximum / torch.minimum: NaN propagates.
+    case maximum, minimum
+    /// torch.atan2(a, b) (float result) and torch.pow(a, b) (int64 stays int64).
+    case atan2, pow
 
-    /// Division is true division: integer inputs give a float.
-    var alwaysFloat: Bool { self == .div }
-}
+    /// True division and atan2: integer inputs give a float.
+    var alwaysFloat: Bool { self == .div || self == .atan2 }
 
-/// Unary elementwise operations.
-public enum UnaryOp: Sendable {
-    case neg, exp, log, relu
+    /// Integer forms that fail on a zero divisor, as torch's ZeroDivisionError.
+    var dividesIntegers: Bool { self == .floorDivide || self == .truncDivide || self == .remainder }
 
-    /// Ops that turn integer inputs into the default float, as torch does.
-    var floatResult: Bool {
+    /// torch's name, for messages.
+    public var name: String {
         switch self {
-        case .exp, .log: true
-        case .neg, .relu: false
+        case .add: "add"
+        case .sub: "sub"
+        case .mul: "mul"
+        case .div: "div"
+        case .floorDivide: "floor_divide"
+        case .truncDivide: "div(rounding_mode='trunc')"
+        case .remainder: "remainder"
+        case .maximum: "maximum"
+        case .minimum: "minimum"
+        case .atan2: "atan2"
+        case .pow: "pow"
         }
     }
 }
 
+/// torch.div's `rounding_mode`: trunc or floor (nil means true division).
+public enum RoundingMode: String, Sendable {
+    case trunc, floor
+
+    /// The binary op that divides with this rounding.
+    public var op: BinaryOp { self == .trunc ? .truncDivide : .floorDivide }
+}
+
 extension Kernels {
+    /// How `x` counts in type promotion: a 0-dim tensor is weaker than a dimensioned one.
+    @inlinable
+    public static func rank(_ x: NDArray) -> PromotionRank { x.ndim == 0 ? .zeroDim : .dimensioned }
+
+    /// The dtype torch gives a Python scalar: int64 for an integral value, else float32 (the default float).
+    public static func scalarType(_ value: Double) -> DType {
+        value.rounded(.towardZero) == value && Swift.abs(value) < 9.2e18 ? .int64 : .float32
+    }
+
     // MARK: - Binary
 
     /// `op(a, b)` with broadcasting and torch's type promotion.
     public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray) throws -> NDArray {
-        var dtype = promoteTypes([(a.dtype, a.ndim == 0 ? .zeroDim : .dimensioned),
-                                  (b.dtype, b.ndim == 0 ? .zeroDim : .dimensioned)])
+        var dtype = promoteTypes([(a.dtype, rank(a)), (b.dtype, rank(b))])
         if op.alwaysFloat { dtype = dtype.floatingCounterpart }
-        if dtype == .bool && op == .sub {
-            throw EmberError.dtype("subtraction of two bool tensors is not supported (as in torch); use logical_xor or convert with to(dtype)")
-        }
+        try checkBool(op, dtype)
         let shape = try Shapes.broadcast(a.shape, b.shape)
         let out = try NDArray(empty: shape, dtype: dtype)
         try binary(op, a.cast(to: dtype), b.cast(to: dtype), into: out)
         return out
     }
 
+    /// The ops torch does not implement for bool operands.
+    static func checkBool(_ op: BinaryOp, _ dtype: DType) throws {
+        guard dtype == .bool else { return }
+        switch op {
+        case .sub:
+            throw EmberError.dtype("subtraction of two bool tensors is not supported (as in torch); use logical_xor or convert with to(dtype)")
+        case .floorDivide, .truncDivide, .remainder, .pow:
+            throw EmberError.dtype("\(op.name) is not implemented for bool tensors (as in torch); convert with to(dtype) first")
+        case .add, .mul, .div, .maximum, .minimum, .atan2:
+            return
+        }
+    }
+
     /// `op(a, b)` written into `out`, whose shape is the broadcast shape and
     /// whose dtype is a's and b's. `out` may alias a or b exactly (in place).
     public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, into out: NDArray) throws {
+        if out.dtype == .int64 && op.dividesIntegers && out.count > 0 && hasZeroDivisor(b) {
+            throw EmberError.invalidArgument("\(op.name): integer division by zero (torch raises ZeroDivisionError)")
+        }
         switch out.dtype {
         case .float32: binaryFloat(op, a, b, out, Float.self)
         case .float64: binaryFloat(op, a, b, out, Double.self)
@@ -77,64 +128,53 @@ extension Kernels {
             case .add: map2(a, b, out, Int64.plus)
             case .sub: map2(a, b, out, Int64.minus)
             case .mul: map2(a, b, out, Int64.times)
-            case .div: throw EmberError.internal("integer true division reached the int64 kernel")
+            case .floorDivide: map2(a, b, out, IntMath.floorDivide)
+            case .truncDivide: map2(a, b, out, IntMath.truncDivide)
+            case .remainder: map2(a, b, out, IntMath.remainder)
+            case .maximum: map2(a, b, out) { (x: Int64, y: Int64) in x < y ? y : x }
+            case .minimum: map2(a, b, out) { (x: Int64, y: Int64) in y < x ? y : x }
+            case .pow: map2(a, b, out, IntMath.pow)
+            case .div, .atan2: throw EmberError.internal("\(op.name) reached the int64 kernel")
             }
         case .bool:
-            // torch: bool + bool is or, bool * bool is and.
+            // torch: bool + bool and maximum are or, bool * bool and minimum are and.
             switch op {
-            case .add: map2(a, b, out) { (x: Bool, y: Bool) in x || y }
-            case .mul: map2(a, b, out) { (x: Bool, y: Bool) in x && y }
-            case .sub, .div: throw EmberError.internal("bool \(op) reached the bool kernel")
+            case .add, .maximum: map2(a, b, out) { (x: Bool, y: Bool) in x || y }
+            case .mul, .minimum: map2(a, b, out) { (x: Bool, y: Bool) in x && y }
+            default: throw EmberError.internal("bool \(op.name) reached the bool kernel")
             }
         }
     }
 
     @inline(__always)
-    static func binaryFloat<T: FloatElement & NumericElement>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray, _: T.Type) {
+    static func binaryFloat<T: FloatMath>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray, _: T.Type) {
         switch op {
         case .add: map2(a, b, out) { (x: T, y: T) in x + y }
         case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
         case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
         case .div: map2(a, b, out) { (x: T, y: T) in x / y }
+        case .floorDivide: map2(a, b, out, grain: 8192, T.floorDivide)
+        case .truncDivide: map2(a, b, out) { (x: T, y: T) in (x / y).rounded(.towardZero) }
+        case .remainder: map2(a, b, out, grain: 8192, T.remainder)
+        case .maximum: map2(a, b, out, T.propagatingMaximum)
+        case .minimum: map2(a, b, out, T.propagatingMinimum)
+        case .atan2: map2(a, b, out, grain: 4096) { (y: T, x: T) in T.atan2(y, x) }
+        case .pow: map2(a, b, out, grain: 4096) { (x: T, y: T) in T.pow(x, y) }
         }
     }
 
-    /// The loop behind every binary op: flat when every operand is contiguous
-    /// with out's shape (or a single element), otherwise over the collapsed
-    /// strided layout with contiguous, scalar-broadcast and general rows.
-    @inline(__always)
-    public static func map2<T: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, grain: Int = 32_768, _ f: (T, T) -> T) {
-        let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
-        let n = out.count
-        if out.isContiguous && a.isContiguous && (a.shape == out.shape || (a.count == n && a.ndim <= out.ndim)) {
-            if b.count == 1 {
-                let y = pb[0]
-                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], y) } }
-                return
-            }
-            if b.isContiguous && b.shape == out.shape {
-                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], pb[i]) } }
-                return
-            }
+    /// Whether an int64 array has a zero element (the divisor check before an
+    /// integer division; false for other dtypes, whose division by zero is IEEE's).
+    static func hasZeroDivisor(_ x: NDArray) -> Bool {
+        guard x.dtype == .int64 && x.count > 0 else { return false }
+        var found = false
+        let layout = StridedLayout(shape: x.shape, x.strides)
+        let s = layout.inner.0
+        let p = x.pointer(Int64.self)
+        layout.forEachRow { n, o, _, _ in
+            for i in 0..<n where p[o + i * s] == 0 { found = true }
         }
-        let layout = StridedLayout(shape: out.shape, out.strides,
-                                   Shapes.broadcastStrides(a.shape, a.strides, to: out.shape),
-                                   Shapes.broadcastStrides(b.shape, b.strides, to: out.shape))
-        let (so, sa, sb) = layout.inner
-        layout.forEachRow { n, oo, oa, ob in
-            let po = o + oo, xa = pa + oa, xb = pb + ob
-            if so == 1 && sa == 1 && sb == 1 {
-                for i in 0..<n { po[i] = f(xa[i], xb[i]) }
-            } else if so == 1 && sa == 1 && sb == 0 {
-                let y = xb[0]
-                for i in 0..<n { po[i] = f(xa[i], y) }
-            } else if so == 1 && sa == 0 && sb == 1 {
-                let x = xa[0]
-                for i in 0..<n { po[i] = f(x, xb[i]) }
-            } else {
-                for i in 0..<n { po[i * so] = f(xa[i * sa], xb[i * sb]) }
-            }
-        }
+        return found
     }
 
     // MARK: - With a scalar
@@ -143,52 +183,151 @@ extension Kernels {
     /// tensor stays int64 for an integral scalar and becomes float32 otherwise
     /// (and always for true division).
     public static func scalarResultType(_ op: BinaryOp, _ a: DType, _ scalar: Double) -> DType {
-        let scalarType: DType = scalar.rounded(.towardZero) == scalar && abs(scalar) < 9.2e18 ? .int64 : .float32
-        let dtype = promoteTypes([(a, .dimensioned), (scalarType, .scalar)])
+        let dtype = promoteTypes([(a, .dimensioned), (scalarType(scalar), .scalar)])
         return op.alwaysFloat ? dtype.floatingCounterpart : dtype
     }
 
     /// `op(a, scalar)`, or `op(scalar, a)` if `reversed`.
     public static func binary(_ op: BinaryOp, _ a: NDArray, scalar: Double, reversed: Bool = false) throws -> NDArray {
         let dtype = scalarResultType(op, a.dtype, scalar)
+        try checkBool(op, dtype)
+        if op == .pow && !reversed {
+            if dtype == .int64 && scalar < 0 {
+                throw EmberError.invalidArgument("pow: integers to negative integer powers are not allowed (exponent \(scalar), as in torch)")
+            }
+            if dtype.isFloatingPoint { return try powScalar(a.cast(to: dtype), exponent: scalar) }
+        }
         let out = try NDArray(empty: a.shape, dtype: dtype)
         let s = try NDArray.scalar(scalar, dtype: dtype)
         try binary(op, reversed ? s : a.cast(to: dtype), reversed ? a.cast(to: dtype) : s, into: out)
         return out
     }
 
-    // MARK: - Unary
-
-    /// `op(x)`; exp and log give float32 for int64 and bool input, as torch does.
-    public static func unary(_ op: UnaryOp, _ x: NDArray) throws -> NDArray {
-        let dtype = op.floatResult ? x.dtype.floatingCounterpart : x.dtype
-        if dtype == .bool {
-            throw EmberError.dtype("\(op) is not supported for bool tensors (as in torch); convert with to(dtype) first")
-        }
-        let source = try x.cast(to: dtype)
-        let out = try NDArray(empty: x.shape, dtype: dtype)
-        switch dtype {
-        case .float32: unaryFloat(op, source, out, Float.self)
-        case .float64: unaryFloat(op, source, out, Double.self)
-        case .int64:
-            switch op {
-            case .neg: map1(source, out) { (v: Int64) in 0 &- v }
-            case .relu: map1(source, out) { (v: Int64) in v < 0 ? 0 : v }
-            case .exp, .log: throw EmberError.internal("float op reached the int64 kernel")
-            }
-        case .bool: break
+    /// x ** exponent for a floating x, with torch's special cases (squares,
+    /// cubes, square roots and reciprocals are computed directly, not by pow).
+    static func powScalar(_ x: NDArray, exponent: Double) throws -> NDArray {
+        let out = try NDArray(empty: x.shape, dtype: x.dtype)
+        switch x.dtype {
+        case .float32: powScalarLoop(x, out, Float(exponent))
+        case .float64: powScalarLoop(x, out, exponent)
+        case .int64, .bool: throw EmberError.internal("powScalar on \(x.dtype)")
         }
         return out
     }
 
     @inline(__always)
-    static func unaryFloat<T: FloatElement>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _: T.Type) {
-        switch op {
-        case .neg: map1(x, out) { (v: T) in -v }
-        case .exp: map1(x, out, grain: 4096) { (v: T) in T.exp(v) }
-        case .log: map1(x, out, grain: 4096) { (v: T) in T.log(v) }
-        // NaN passes through, as torch's clamp_min(0) does.
-        case .relu: map1(x, out) { (v: T) in v < 0 ? 0 : v }
+    static func powScalarLoop<T: FloatMath>(_ x: NDArray, _ out: NDArray, _ e: T) {
+        switch e {
+        case 0: map1(x, out) { (_: T) in T.one }
+        case 1: map1(x, out) { (v: T) in v }
+        case 2: map1(x, out) { (v: T) in v * v }
+        case 3: map1(x, out) { (v: T) in v * v * v }
+        case 0.5: map1(x, out) { (v: T) in v.squareRoot() }
+        case -0.5: map1(x, out) { (v: T) in 1 / v.squareRoot() }
+        case -1: map1(x, out) { (v: T) in 1 / v }
+        case -2: map1(x, out) { (v: T) in 1 / (v * v) }
+        default: map1(x, out, grain: 4096) { (v: T) in T.pow(v, e) }
+        }
+    }
+
+    // MARK: - Loops
+
+    /// Calls `body(start, shape)` for slices of `shape` along its leading
+    /// dimension (`start` is the first index of the slice), in parallel when
+    /// there are at least `grain` elements per thread; one call otherwise.
+    @inline(__always)
+    static func forEachSlice(_ shape: Dims, count: Int, grain: Int, _ body: (Int, Dims) -> Void) {
+        guard shape.count > 0, shape[0] > 1, count >= 2 * grain else {
+            body(0, shape)
+            return
+        }
+        let perRow = Swift.max(count / shape[0], 1)
+        Parallel.forEach(shape[0], grain: Swift.max(grain / perRow, 1)) { rows in
+            var slice = shape
+            slice[0] = rows.count
+            body(rows.lowerBound, slice)
+        }
+    }
+
+    /// The first stride of `strides`, or 0 for a 0-dim array.
+    @inline(__always)
+    static func leading(_ strides: Dims) -> Int { strides.isEmpty ? 0 : strides[0] }
+
+    /// The loop behind every binary op: flat when every operand is contiguous
+    /// with out's shape (or a single element), otherwise over the collapsed
+    /// strided layout with contiguous, scalar-broadcast and general rows.
+    @inline(__always)
+    public static func map2<A: Element, B: Element, U: Element>(_ a: NDArray, _ b: NDArray, _ out: NDArray, grain: Int = 32_768,
+                                                                 _ f: (A, B) -> U) {
+        let o = out.pointer(U.self), pa = a.pointer(A.self), pb = b.pointer(B.self)
+        let n = out.count
+        if out.isContiguous && a.isContiguous && (a.shape == out.shape || (a.count == n && a.ndim <= out.ndim)) {
+            if b.count == 1 {
+                let y = pb[0]
+                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], y) } }
+                return
+            }
+            if b.isContiguous && (b.shape == out.shape || (b.count == n && b.ndim <= out.ndim)) {
+                Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], pb[i]) } }
+                return
+            }
+        }
+        let so = out.strides
+        let sa = Shapes.broadcastStrides(a.shape, a.strides, to: out.shape)
+        let sb = Shapes.broadcastStrides(b.shape, b.strides, to: out.shape)
+        forEachSlice(out.shape, count: n, grain: grain) { start, shape in
+            let layout = StridedLayout(shape: shape, so, sa, sb)
+            let o0 = o + start * leading(so), a0 = pa + start * leading(sa), b0 = pb + start * leading(sb)
+            let (io, ia, ib) = layout.inner
+            layout.forEachRow { n, oo, oa, ob in
+                let po = o0 + oo, xa = a0 + oa, xb = b0 + ob
+                if io == 1 && ia == 1 && ib == 1 {
+                    for i in 0..<n { po[i] = f(xa[i], xb[i]) }
+                } else if io == 1 && ia == 1 && ib == 0 {
+                    let y = xb[0]
+                    for i in 0..<n { po[i] = f(xa[i], y) }
+                } else if io == 1 && ia == 0 && ib == 1 {
+                    let x = xa[0]
+                    for i in 0..<n { po[i] = f(x, xb[i]) }
+                } else {
+                    for i in 0..<n { po[i * io] = f(xa[i * ia], xb[i * ib]) }
+                }
+            }
+        }
+    }
+
+    /// The loop behind ternary ops (where, lerp, addcmul): a, b and c broadcast
+    /// to out's shape; `out` must be contiguous (a fresh result).
+    @inline(__always)
+    public static func map3<A: Element, B: Element, C: Element, U: Element>(_ a: NDArray, _ b: NDArray, _ c: NDArray, _ out: NDArray,
+                                                                            grain: Int = 32_768, _ f: (A, B, C) -> U) {
+        let o = out.pointer(U.self), pa = a.pointer(A.self), pb = b.pointer(B.self), pc = c.pointer(C.self)
+        let n = out.count
+        func flat(_ x: NDArray) -> Bool { x.isContiguous && (x.shape == out.shape || (x.count == n && x.ndim <= out.ndim)) }
+        if flat(a) && flat(b) && flat(c) {
+            Parallel.forEach(n, grain: grain) { r in for i in r { o[i] = f(pa[i], pb[i], pc[i]) } }
+            return
+        }
+        let sa = Shapes.broadcastStrides(a.shape, a.strides, to: out.shape)
+        let sb = Shapes.broadcastStrides(b.shape, b.strides, to: out.shape)
+        let sc = Shapes.broadcastStrides(c.shape, c.strides, to: out.shape)
+        let rowSize = out.ndim == 0 ? 1 : n / Swift.max(out.shape[0], 1)
+        forEachSlice(out.shape, count: n, grain: grain) { start, shape in
+            // The layout walks the slice in row-major order, so the contiguous
+            // output is written at a running position.
+            let layout = StridedLayout(shape: shape, sa, sb, sc)
+            let a0 = pa + start * leading(sa), b0 = pb + start * leading(sb), c0 = pc + start * leading(sc)
+            var po = o + start * rowSize
+            let (ia, ib, ic) = layout.inner
+            layout.forEachRow { n, oa, ob, oc in
+                let xa = a0 + oa, xb = b0 + ob, xc = c0 + oc
+                if ia == 1 && ib == 1 && ic == 1 {
+                    for i in 0..<n { po[i] = f(xa[i], xb[i], xc[i]) }
+                } else {
+                    for i in 0..<n { po[i] = f(xa[i * ia], xb[i * ib], xc[i * ic]) }
+                }
+                po += n
+            }
         }
     }
 
@@ -200,41 +339,20 @@ extension Kernels {
             Parallel.forEach(out.count, grain: grain) { r in for i in r { o[i] = f(px[i]) } }
             return
         }
-        let layout = StridedLayout(shape: out.shape, out.strides, x.strides)
-        let (so, sx, _) = layout.inner
-        layout.forEachRow { n, oo, ox, _ in
-            let po = o + oo, xx = px + ox
-            if so == 1 && sx == 1 {
-                for i in 0..<n { po[i] = f(xx[i]) }
-            } else {
-                for i in 0..<n { po[i * so] = f(xx[i * sx]) }
+        let so = out.strides, sx = x.strides
+        forEachSlice(out.shape, count: out.count, grain: grain) { start, shape in
+            let layout = StridedLayout(shape: shape, so, sx)
+            let o0 = o + start * leading(so), x0 = px + start * leading(sx)
+            let (io, ix, _) = layout.inner
+            layout.forEachRow { n, oo, ox, _ in
+                let po = o0 + oo, xx = x0 + ox
+                if io == 1 && ix == 1 {
+                    for i in 0..<n { po[i] = f(xx[i]) }
+                } else {
+                    for i in 0..<n { po[i * io] = f(xx[i * ix]) }
+                }
             }
         }
-    }
-
-    /// A mask (1 where `x > 0`, else 0) in x's dtype: relu's derivative.
-    public static func positiveMask(_ x: NDArray) throws -> NDArray {
-        let out = try NDArray(empty: x.shape, dtype: x.dtype)
-        switch x.dtype {
-        case .float32: map1(x, out) { (v: Float) -> Float in v > 0 ? 1 : 0 }
-        case .float64: map1(x, out) { (v: Double) -> Double in v > 0 ? 1 : 0 }
-        case .int64: map1(x, out) { (v: Int64) -> Int64 in v > 0 ? 1 : 0 }
-        case .bool: map1(x, out) { (v: Bool) -> Bool in v }
-        }
-        return out
-    }
-
-    /// relu's backward in one pass: `grad` where `output > 0`, else 0
-    /// (torch's threshold_backward). Same shapes and dtype.
-    public static func reluBackward(_ grad: NDArray, output: NDArray) throws -> NDArray {
-        let out = try NDArray(empty: grad.shape, dtype: grad.dtype)
-        switch grad.dtype {
-        case .float32: map2(grad, output, out) { (g: Float, y: Float) in y > 0 ? g : 0 }
-        case .float64: map2(grad, output, out) { (g: Double, y: Double) in y > 0 ? g : 0 }
-        case .int64: map2(grad, output, out) { (g: Int64, y: Int64) in y > 0 ? g : 0 }
-        case .bool: throw EmberError.dtype("relu backward of a bool tensor")
-        }
-        return out
     }
 }
 
