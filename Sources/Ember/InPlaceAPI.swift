@@ -39,6 +39,21 @@ public func ember_div_scalar_(_ t: OpaquePointer?, _ s: Double) -> ember_status 
     call("ember_div_scalar_") { try tensor(t, "t").div_(s) }
 }
 
+@_cdecl("ember_clamp_") @implementation
+public func ember_clamp_(_ t: OpaquePointer?, _ min: Double, _ max: Double) -> ember_status {
+    call("ember_clamp_") { try tensor(t, "t").clamp_(min: min, max: max) }
+}
+
+@_cdecl("ember_clamp_min_") @implementation
+public func ember_clamp_min_(_ t: OpaquePointer?, _ min: Double) -> ember_status {
+    call("ember_clamp_min_") { try tensor(t, "t").clamp_(min: min, max: nil) }
+}
+
+@_cdecl("ember_clamp_max_") @implementation
+public func ember_clamp_max_(_ t: OpaquePointer?, _ max: Double) -> ember_status {
+    call("ember_clamp_max_") { try tensor(t, "t").clamp_(min: nil, max: max) }
+}
+
 @_cdecl("ember_zero_") @implementation
 public func ember_zero_(_ t: OpaquePointer?) -> ember_status {
     call("ember_zero_") { try tensor(t, "t").zero_() }

@@ -96,6 +96,24 @@ final class InPlaceTests: XCTestCase {
         }
     }
 
+    func testClampInPlace() throws {
+        let t = try Tensor.from([-2, -0.5, 0, 0.5, 2, .nan], dtype: .float64)
+        try t.clamp_(min: -1, max: 1)
+        XCTAssertEqual(Array(t.toDoubles().prefix(5)), [-1, -0.5, 0, 0.5, 1])
+        XCTAssertTrue(t.toDoubles()[5].isNaN)
+        let ints = try Tensor.from([-3, 5], dtype: .int64)
+        try ints.clamp_(min: 0, max: nil)
+        XCTAssertEqual(ints.toDoubles(), [0, 5])
+        assertThrows(.dtype, ["can't be cast"]) { try ints.clamp_(min: 0.5, max: nil) }
+        assertThrows(.invalidArgument, ["at least one"]) { try t.clamp_(min: nil, max: nil) }
+        // Recorded on a non-leaf: d/dx sum(clamp(2x, -1, 1)) = 2 inside, 0 outside (strict, as torch).
+        let x = try vector([-1, 0.25, 0.5, 3], requiresGrad: true)
+        let y = try x.mul(2)
+        try y.clamp_(min: -1, max: 1)
+        try y.sum().backward()
+        XCTAssertEqual(x.grad?.toDoubles(), [0, 2, 0, 0])
+    }
+
     func testModifyingSavedValuesFailsBackwardNamingTheOp() throws {
         let x = try vector([1, 2], requiresGrad: true)
         let e = try x.exp()                 // saves its output

@@ -182,6 +182,36 @@ static void test_errors_clear_out_parameters(void) {
     EXPECT(strlen(ember_version()) >= 5);
 }
 
+static void test_slices_lists_and_creation(void) {
+    ember_tensor *x, *tail, *pieces[4], *joined, *eye;
+    const int64_t shape[] = {2, 5};
+    OK(ember_tensor_arange(0, 10, 1, EMBER_FLOAT64, &x));
+    ember_tensor *m;
+    OK(ember_reshape(x, shape, 2, &m));
+    OK(ember_slice(m, 1, 2, EMBER_END, 1, &tail));            /* m[:, 2:] */
+    EXPECT(ember_tensor_size(tail, 1) == 3);
+    double v[6];
+    OK(ember_tensor_copy_to(tail, v, sizeof v));
+    EXPECT(v[0] == 2 && v[2] == 4 && v[3] == 7);
+    int64_t count = -1;
+    OK(ember_split(m, 2, 1, NULL, 0, &count));                /* a query: how many pieces */
+    EXPECT(count == 3);
+    FAILS(ember_split(m, 2, 1, pieces, 2, &count), EMBER_ERR_INVALID_ARGUMENT, "capacity 2");
+    EXPECT(count == 0);
+    OK(ember_split(m, 2, 1, pieces, 4, &count));
+    EXPECT(count == 3 && ember_tensor_size(pieces[2], 1) == 1);
+    OK(ember_cat((const ember_tensor *const *)pieces, count, 1, &joined));
+    double all[10];
+    OK(ember_tensor_copy_to(joined, all, sizeof all));
+    EXPECT(all[4] == 4 && all[9] == 9);
+    for (int64_t i = 0; i < count; i++) ember_tensor_free(pieces[i]);
+    OK(ember_tensor_eye(2, 3, EMBER_FLOAT32, &eye));
+    float e[6];
+    OK(ember_tensor_copy_to(eye, e, sizeof e));
+    EXPECT(e[0] == 1 && e[1] == 0 && e[4] == 1 && e[5] == 0);
+    ember_tensor_free(x); ember_tensor_free(m); ember_tensor_free(tail); ember_tensor_free(joined); ember_tensor_free(eye);
+}
+
 int main(void) {
     test_values_and_views();
     test_broadcast_and_promotion();
@@ -189,6 +219,7 @@ int main(void) {
     test_seeded_generation();
     test_module_iteration_and_loader();
     test_errors_clear_out_parameters();
+    test_slices_lists_and_creation();
     if (failures) { fprintf(stderr, "test_api: %d failure(s)\n", failures); return 1; }
     printf("test_api: all passed\n");
     return 0;

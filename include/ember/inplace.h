@@ -39,6 +39,12 @@ EMBER_NODISCARD ember_status ember_mul_scalar_(ember_tensor *t, double s);
 EMBER_NODISCARD ember_status ember_div_(ember_tensor *t, const ember_tensor *other);
 /** t /= s. */
 EMBER_NODISCARD ember_status ember_div_scalar_(ember_tensor *t, double s);
+/** Clamps every element of t into [min, max] (torch.Tensor.clamp_); the gradient passes where the old value was strictly inside. */
+EMBER_NODISCARD ember_status ember_clamp_(ember_tensor *t, double min, double max);
+/** Clamps every element of t to at least `min` (torch.Tensor.clamp_(min=min)). */
+EMBER_NODISCARD ember_status ember_clamp_min_(ember_tensor *t, double min);
+/** Clamps every element of t to at most `max` (torch.Tensor.clamp_(max=max)). */
+EMBER_NODISCARD ember_status ember_clamp_max_(ember_tensor *t, double max);
 /** Sets every element to 0 (torch.Tensor.zero_). */
 EMBER_NODISCARD ember_status ember_zero_(ember_tensor *t);
 /** Sets every element to `value` (torch.Tensor.fill_); INVALID_ARGUMENT if an int64 t cannot hold it. */

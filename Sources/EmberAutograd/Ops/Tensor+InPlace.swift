@@ -76,6 +76,26 @@ extension Tensor {
         try updateInPlace("div_", with: []) { try Kernels.binary(.div, array, scalar: s) } backward: { g, _, _, _ in [try g.div(s)] }
     }
 
+    /// Clamps every element into [min, max] in place (torch's clamp_); either
+    /// bound may be nil, not both. The gradient passes where the old value was
+    /// strictly inside the bounds (and not NaN), as torch's clamp backward does.
+    @discardableResult
+    public func clamp_(min low: Double?, max high: Double?) throws -> Tensor {
+        guard low != nil || high != nil else {
+            throw EmberError.invalidArgument("clamp_: at least one of min and max must be given")
+        }
+        let old = requiresGrad && GradMode.isEnabled ? Tensor(try array.contiguous(force: true)) : nil
+        return try updateInPlace("clamp_", with: [], saving: old.map { [$0] } ?? []) {
+            try Kernels.unary(.clamp(min: low, max: high), array)
+        } backward: { g, ctx, _, _ in
+            let x = try ctx.saved(0).array
+            var inside = try Kernels.compare(.eq, x, x)
+            if let low { inside = try Kernels.logical(.and, inside, Kernels.compare(.gt, x, scalar: low)) }
+            if let high { inside = try Kernels.logical(.and, inside, Kernels.compare(.lt, x, scalar: high)) }
+            return [try g.maskedFill(Tensor(Kernels.logicalNot(inside)), 0)]
+        }
+    }
+
     // MARK: - Fills (never recorded: the new values do not depend on the old ones)
 
     /// Sets every element to 0 (torch's zero_).
