@@ -50,6 +50,10 @@ enum C {
             var v = [Double](repeating: 0, count: n)
             ok(ember_tensor_copy_to(t, &v, n * 8))
             return v
+        case EMBER_BOOL:
+            var v = [Bool](repeating: false, count: n)
+            ok(ember_tensor_copy_to(t, &v, n))
+            return v.map { $0 ? 1 : 0 }
         default:
             var v = [Int64](repeating: 0, count: n)
             ok(ember_tensor_copy_to(t, &v, n * 8))
