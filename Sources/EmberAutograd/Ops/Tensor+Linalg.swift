@@ -1,7 +1,8 @@
 import EmberTensor
 
 /// Matrix products with gradients. matmul's 1-D cases are views around one
-/// batched product, so one gradient rule covers all of torch.matmul's forms.
+/// batched product, so one gradient rule covers all of torch.matmul's forms;
+/// mm, bmm, mv and dot are matmul with torch's stricter shape checks.
 extension Tensor {
     /// torch.matmul: dot, matrix-vector, matrix and broadcast batched products.
     public func matmul(_ other: Tensor) throws -> Tensor {
@@ -37,6 +38,85 @@ extension Tensor {
             let a = try ctx.saved(0), b = try ctx.saved(1)
             return [ctx.needsGrad(0) ? try g.matmul(b.transpose(-1, -2)).reduceGrad(to: sa, dt) : nil,
                     ctx.needsGrad(1) ? try a.transpose(-1, -2).matmul(g).reduceGrad(to: sb, dt) : nil]
+        }
+    }
+
+    /// torch.mm: the product of two matrices (2-D only, no broadcasting).
+    ///
+    /// ```swift
+    /// let c = try a.mm(b)   // [n, k] x [k, m] -> [n, m]
+    /// ```
+    public func mm(_ other: Tensor) throws -> Tensor {
+        guard ndim == 2, other.ndim == 2 else {
+            throw EmberError.shape("mm: expected 2-D tensors, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        try checkProductOperands("mm", other, inner: shape[1], other.shape[0])
+        return try batchedMatmul(other)
+    }
+
+    /// torch.bmm: batched matrix products of [b, n, k] and [b, k, m] (equal
+    /// batch sizes, no broadcasting).
+    public func bmm(_ other: Tensor) throws -> Tensor {
+        guard ndim == 3, other.ndim == 3 else {
+            throw EmberError.shape("bmm: expected 3-D tensors, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        guard shape[0] == other.shape[0] else {
+            throw EmberError.shape("bmm: expected equal batch sizes, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        try checkProductOperands("bmm", other, inner: shape[2], other.shape[1])
+        return try batchedMatmul(other)
+    }
+
+    /// torch.mv: a matrix [n, m] times a vector [m], giving [n].
+    public func mv(_ vector: Tensor) throws -> Tensor {
+        guard ndim == 2, vector.ndim == 1 else {
+            throw EmberError.shape("mv: expected a 2-D matrix and a 1-D vector, got \(describe(shape)) and \(describe(vector.shape))")
+        }
+        try checkProductOperands("mv", vector, inner: shape[1], vector.shape[0])
+        return try matmul(vector)
+    }
+
+    /// torch.dot: the inner product of two 1-D tensors of the same length, a 0-dim tensor.
+    public func dot(_ other: Tensor) throws -> Tensor {
+        guard ndim == 1, other.ndim == 1 else {
+            throw EmberError.shape("dot: expected 1-D tensors, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        try checkProductOperands("dot", other, inner: shape[0], other.shape[0])
+        return try matmul(other)
+    }
+
+    /// torch.outer: a [n] and b [m] give [n, m] with entries a_i * b_j (dtypes promote as in mul).
+    public func outer(_ other: Tensor) throws -> Tensor {
+        guard ndim == 1, other.ndim == 1 else {
+            throw EmberError.shape("outer: expected 1-D tensors, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        return try unsqueeze(1).mul(other.unsqueeze(0))
+    }
+
+    /// The checks mm, bmm, mv and dot share: one dtype, not bool, matching inner sizes.
+    func checkProductOperands(_ name: String, _ other: Tensor, inner: Int, _ otherInner: Int) throws {
+        guard dtype == other.dtype else {
+            throw EmberError.dtype("\(name): expected both operands to have the same dtype, got \(dtype) and \(other.dtype)")
+        }
+        guard dtype != .bool else { throw EmberError.dtype("\(name) is not implemented for bool tensors (as in torch)") }
+        guard inner == otherInner else {
+            throw EmberError.shape("\(name): shapes \(describe(shape)) and \(describe(other.shape)) cannot be multiplied (inner sizes \(inner) and \(otherInner) differ)")
+        }
+    }
+
+    // MARK: - Triangles
+
+    /// torch.tril: the lower triangle of the last two dims (col - row <= `diagonal`), zeros elsewhere.
+    public func tril(diagonal: Int = 0) throws -> Tensor { try triangle(diagonal: diagonal, upper: false) }
+
+    /// torch.triu: the upper triangle of the last two dims (col - row >= `diagonal`), zeros elsewhere.
+    public func triu(diagonal: Int = 0) throws -> Tensor { try triangle(diagonal: diagonal, upper: true) }
+
+    /// The gradient masks the same triangle.
+    func triangle(diagonal: Int, upper: Bool) throws -> Tensor {
+        let value = try Kernels.triangle(array, diagonal: diagonal, upper: upper)
+        return Tensor.record(value, upper ? "TriuBackward0" : "TrilBackward0", inputs: [self]) { g, _ in
+            [try g.triangle(diagonal: diagonal, upper: upper)]
         }
     }
 

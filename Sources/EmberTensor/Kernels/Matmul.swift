@@ -61,14 +61,19 @@ extension Kernels {
             }
         case .int64:
             let pa = matA.array.pointer(Int64.self), pb = matB.array.pointer(Int64.self), po = out.pointer(Int64.self)
+            // No BLAS for integers: output rows split across threads.
             let (ar, ac) = matA.elementStrides, (br, bc) = matB.elementStrides
-            for (i, (oa, ob)) in offsets.enumerated() {
-                let c = po + i * n * m
-                for r in 0..<n {
-                    for col in 0..<m {
-                        var s: Int64 = 0
-                        for j in 0..<k { s = s &+ pa[oa + r * ar + j * ac] &* pb[ob + j * br + col * bc] }
-                        c[r * m + col] = s
+            offsets.withUnsafeBufferPointer { batches in
+                Parallel.forEach(batches.count * n, grain: max(1, 32_768 / max(1, m * k))) { range in
+                    for row in range {
+                        let (i, r) = (row / n, row % n)
+                        let (oa, ob) = batches[i]
+                        let c = po + i * n * m
+                        for col in 0..<m {
+                            var s: Int64 = 0
+                            for j in 0..<k { s = s &+ pa[oa + r * ar + j * ac] &* pb[ob + j * br + col * bc] }
+                            c[r * m + col] = s
+                        }
                     }
                 }
             }

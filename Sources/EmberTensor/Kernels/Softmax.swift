@@ -17,25 +17,27 @@ extension Kernels {
             fill(out, with: log ? 0 : 1)
             return out
         }
-        let length = x.shape[d], si = x.strides[d], so = out.strides[d]
+        // Lines along d of a contiguous copy: (outer, length, inner) with the
+        // line's elements `inner` apart; the result has the same layout.
+        let source = try x.contiguous()
+        defer { withExtendedLifetime(source) {} }
+        let (outer, length, inner) = lineGeometry(x.shape, d)
         switch x.dtype {
-        case .float32: softmaxLines(x, out, d, length, si, so, log, Float.self)
-        case .float64: softmaxLines(x, out, d, length, si, so, log, Double.self)
+        case .float32: softmaxLines(source.pointer(Float.self), out.pointer(Float.self), outer, length, inner, log)
+        case .float64: softmaxLines(source.pointer(Double.self), out.pointer(Double.self), outer, length, inner, log)
         case .int64, .bool: break
         }
         return out
     }
 
-    static func softmaxLines<T: FloatElement>(_ x: NDArray, _ out: NDArray, _ d: Int, _ length: Int, _ si: Int, _ so: Int,
-                                               _ log: Bool, _: T.Type) {
-        let px = x.pointer(T.self), po = out.pointer(T.self)
-        if d == x.ndim - 1 && x.isContiguous {
-            // Rows of a contiguous array: no strided iteration needed.
-            for row in 0..<(x.count / length) { softmaxLine(px + row * length, 1, po + row * length, 1, length, log) }
-            return
-        }
-        forEachLine(shape: x.shape, strides: x.strides, outStrides: out.strides, dim: d) { io, oo in
-            softmaxLine(px + io, si, po + oo, so, length, log)
+    /// Every line, split across threads above ~4K elements (each costs an exp).
+    static func softmaxLines<T: FloatElement>(_ px: UnsafeMutablePointer<T>, _ po: UnsafeMutablePointer<T>,
+                                              _ outer: Int, _ length: Int, _ inner: Int, _ log: Bool) {
+        Parallel.forEach(outer * inner, grain: max(1, 4096 / max(length, 1))) { range in
+            for line in range {
+                let base = (line / inner) * length * inner + line % inner
+                softmaxLine(px + base, inner, po + base, inner, length, log)
+            }
         }
     }
 
