@@ -157,7 +157,13 @@ extension Kernels {
         let g = 4096
         switch op {
         case .neg: map1(x, out) { (v: T) in -v }
-        case .exp: map1(x, out, grain: g) { (v: T) in T.exp(v) }
+        case .exp:
+            if T.self == Float.self && x.isContiguous && out.isContiguous {
+                let px = x.pointer(Float.self), po = out.pointer(Float.self)
+                Parallel.forEach(out.count, grain: g) { r in VectorMath.exp(px + r.lowerBound, po + r.lowerBound, r.count) }
+            } else {
+                map1(x, out, grain: g) { (v: T) in T.exp(v) }
+            }
         case .log: map1(x, out, grain: g) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
         case .relu: map1(x, out) { (v: T) in v < 0 ? 0 : v }
