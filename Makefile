@@ -47,7 +47,7 @@ lib: deps
 	@ln -sf $(SONAME) $(OUT)/lib/libember.so
 	@echo "built $(LIB)"
 
-$(OUT)/bin/%: examples/%.c include/ember.h include/ember/*.h | lib
+$(OUT)/bin/%: examples/%.c examples/common.h include/ember.h include/ember/*.h | lib
 	@mkdir -p $(OUT)/bin
 	$(CC) $(CSTRICT) -O2 -Iinclude $< -o $@ -L$(OUT)/lib -lember -lm -Wl,-rpath,'$$ORIGIN/../lib'
 
