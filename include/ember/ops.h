@@ -45,6 +45,8 @@
 #include "linalg.h"
 #include "shape.h"
 #include "loss.h"
+#include "norm.h"
+#include "init.h"
 #include "inplace.h"
 
 #endif /* EMBER_OPS_H */
