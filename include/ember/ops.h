@@ -48,5 +48,6 @@
 #include "norm.h"
 #include "init.h"
 #include "inplace.h"
+#include "conv.h"
 
 #endif /* EMBER_OPS_H */
