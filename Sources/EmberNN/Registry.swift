@@ -23,7 +23,7 @@ public enum ModuleRegistry {
     /// Every constructor, by torch class name. Each family of layers adds its own.
     static let entries: [String: Entry] = {
         var all: [String: Entry] = [:]
-        for family in [coreModules, convModules, poolModules, shapeModules, normModules, activationModules, lossModules] {
+        for family in [coreModules, convModules, poolModules, shapeModules, normModules, activationModules, lossModules, embeddingModules, recurrentModules, attentionModules, transformerModules] {
             for (name, entry) in family { all[name] = entry }
         }
         return all

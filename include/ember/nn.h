@@ -173,6 +173,45 @@ EMBER_NODISCARD ember_status ember_module_custom_new(const char *type_name, embe
 /** Releases a module handle. NULL is a no-op. Containers and optimizers holding the module keep it alive. */
 void ember_module_free(ember_module *m);
 
+/*
+ * Sequence modules: inputs and outputs of ember_module_forward_multi.
+ *
+ * Made with ember_module_new and torch's constructor arguments; parameter
+ * names are torch's state_dict keys (weight_ih_l0, weight_hh_l1_reverse,
+ * in_proj_weight, out_proj.weight, self_attn.in_proj_bias, layers.0.linear1.weight,
+ * ...). Inputs are positional; an optional mask in the middle of the list is
+ * skipped by passing a tensor with no elements (e.g. shape {0}) in its place.
+ * Bool masks of the attention modules are true where attention is NOT allowed
+ * (torch's convention there); float masks are added to the attention scores.
+ *
+ * - "Embedding", "Dropout", "LayerNorm": one input, one output (ember_module_forward).
+ * - "RNN", "GRU": [input] or [input, h0] -> [output, h_n].
+ * - "LSTM": [input] or [input, h0, c0] -> [output, h_n, c_n].
+ *   input (L, N, input_size), (N, L, input_size) with batch_first=True, or
+ *   unbatched (L, input_size); h0/c0 (num_layers * directions, N, hidden_size)
+ *   or (num_layers * directions, hidden_size) unbatched, zeros when omitted.
+ *   proj_size must be 0.
+ * - "MultiheadAttention": [query, key, value], optionally followed by
+ *   key_padding_mask (N, S) and then attn_mask ((L, S) or (N * num_heads, L, S))
+ *   -> [attn_output, attn_weights], or [attn_output] when need_weights=False.
+ *   torch's forward arguments are extra constructor arguments here:
+ *   need_weights=True, average_attn_weights=True, is_causal=False (a hint that
+ *   attn_mask is the causal mask; attn_mask is still required, as in torch).
+ *   Pass the same handle three times for self-attention.
+ * - "TransformerEncoderLayer": [src], [src, src_mask] or
+ *   [src, src_mask, src_key_padding_mask] -> [output]; extra constructor
+ *   argument is_causal=False (torch's forward hint).
+ * - "TransformerEncoder": inputs and output as TransformerEncoderLayer. Its
+ *   constructor takes the encoder layer's arguments, then torch's encoder
+ *   arguments: "128, 4, dim_feedforward=512, dropout=0.0, activation='gelu',
+ *   batch_first=True, norm_first=True, num_layers=2" (num_layers is
+ *   required; norm=True adds a final LayerNorm(d_model) named "norm";
+ *   enable_nested_tensor and mask_check are accepted and change nothing;
+ *   is_causal=None detects torch's causal mask, as torch does). Every layer
+ *   starts from the same weights (torch deep-copies one layer).
+ *   ember_generate_square_subsequent_mask (ember/sequence.h) makes the causal mask.
+ */
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,5 +49,6 @@
 #include "init.h"
 #include "inplace.h"
 #include "conv.h"
+#include "sequence.h"
 
 #endif /* EMBER_OPS_H */
