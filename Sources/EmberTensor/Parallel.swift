@@ -19,6 +19,7 @@ public enum Parallel {
     public static func setThreads(_ n: Int) {
         let count = max(1, min(n, 256))
         threadCount.store(count, ordering: .relaxed)
+        _ = BLASSetup.configured
         openblas_set_num_threads(Int32(count))
     }
 

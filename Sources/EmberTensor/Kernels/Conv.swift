@@ -249,6 +249,7 @@ enum ConvLoops<T: NumericElement> {
 
     /// BLAS takes 32-bit sizes and leading dimensions.
     static func checkBLAS(_ g: ConvGeometry, _ chunk: Int) throws {
+        _ = BLASSetup.configured
         let limit = Int(Int32.max)
         let (columns, overflow) = chunk.multipliedReportingOverflow(by: g.outputPlane)
         guard !overflow, columns <= limit, g.outChannels <= limit, g.inChannels * g.kernelHeight * g.kernelWidth <= limit else {

@@ -8,6 +8,7 @@ extension Kernels {
     /// `a @ b` for a of shape (..., n, k) and b of shape (..., k, m), both at
     /// least 2-D and of the same dtype; the leading dims broadcast.
     public static func batchedMatmul(_ a: NDArray, _ b: NDArray) throws -> NDArray {
+        _ = BLASSetup.configured
         guard a.ndim >= 2, b.ndim >= 2 else {
             throw EmberError.internal("batchedMatmul needs 2-D operands, got \(describe(a.shape)) and \(describe(b.shape))")
         }
@@ -139,6 +140,7 @@ extension Kernels {
 
     /// out = op(a) @ op(b) (+ out when `accumulate`), out contiguous (n, m).
     static func gemm(_ a: NDArray, transposeA: Bool, _ b: NDArray, transposeB: Bool, into out: NDArray, accumulate: Bool) throws {
+        _ = BLASSetup.configured
         let n = out.shape[0], m = out.shape[1], k = transposeA ? a.shape[0] : a.shape[1]
         if out.count == 0 { return }
         if k == 0 {
