@@ -60,8 +60,18 @@ examples: lib $(EXAMPLES)
 demo: lib $(OUT)/bin/seed_loop
 	$(OUT)/bin/seed_loop
 
-run-examples: examples
-	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e > $(OUT)/$$(basename $$e).log || { cat $(OUT)/$$(basename $$e).log; exit 1; }; tail -n 3 $(OUT)/$$(basename $$e).log; done
+# Every example runs in build/run (where they write their CSV and images),
+# with the arguments below; its output goes to build/run/NAME.log.
+ARGS_digits_cnn := $(CURDIR)/examples/data/digits.csv.gz
+EXAMPLE_RUNS  := $(patsubst examples/%.c,run-%,$(wildcard examples/*.c))
+
+run-%: $(OUT)/bin/%
+	@mkdir -p $(OUT)/run
+	@echo "== $*"
+	@cd $(OUT)/run && { $(CURDIR)/$(OUT)/bin/$* $(ARGS_$*) > $*.log 2>&1 || { cat $*.log; exit 1; }; }
+	@tail -n 3 $(OUT)/run/$*.log
+
+run-examples: examples $(EXAMPLE_RUNS)
 
 c-tests: lib $(CTESTS)
 	@set -e; for t in $(CTESTS); do echo "== $$t"; $$t; done
