@@ -56,6 +56,12 @@ open class Module {
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
 
+    /// One line per child for the repr, "(name): Child(...)"; ModuleList
+    /// groups runs of identical children as torch does.
+    open var childReprLines: [String] {
+        namedChildren.map { name, child in "(\(name)): " + child.description.replacingNewlines(with: "\n  ") }
+    }
+
     /// torch's extra_repr: what the summary prints between the parentheses.
     /// By default the constructor arguments that were given or differ from the defaults.
     open var extraRepr: String {
@@ -219,9 +225,7 @@ extension Module: CustomStringConvertible {
     public var description: String {
         // torch's Module.__repr__, line for line.
         let extraLines = extraRepr.isEmpty ? [] : extraRepr.split(separator: "\n").map(String.init)
-        let childLines = namedChildren.map { name, child in
-            "(\(name)): " + child.description.replacingNewlines(with: "\n  ")
-        }
+        let childLines = childReprLines
         let lines = extraLines + childLines
         var text = typeName + "("
         if extraLines.count == 1 && childLines.isEmpty {

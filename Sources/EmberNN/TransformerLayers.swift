@@ -167,6 +167,24 @@ public final class ModuleList: Module {
 
     /// The modules in order.
     public var modules: [Module] { namedChildren.map(\.1) }
+
+    /// torch's ModuleList repr: a run of identical children prints once, as
+    /// "(0-1): 2 x TransformerEncoderLayer(...)".
+    override public var childReprLines: [String] {
+        var blocks: [(start: Int, end: Int, text: String)] = []
+        for (i, (_, child)) in namedChildren.enumerated() {
+            let text = child.description
+            if let last = blocks.last, last.text == text {
+                blocks[blocks.count - 1].end = i
+            } else {
+                blocks.append((i, i, text))
+            }
+        }
+        return blocks.map { b in
+            let label = b.start == b.end ? "(\(b.start)): " : "(\(b.start)-\(b.end)): \(b.end - b.start + 1) x "
+            return (label + b.text).replacingNewlines(with: "\n  ")
+        }
+    }
 }
 
 /// A stack of `numLayers` copies of an encoder layer (torch.nn.TransformerEncoder):

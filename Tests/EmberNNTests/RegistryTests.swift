@@ -84,3 +84,37 @@ final class RegistryTests: XCTestCase {
         assertThrows(.state, ["re-entered itself"]) { try loop.forward([x]) }
     }
 }
+
+final class ModuleListReprTests: XCTestCase {
+    func testRepeatedChildrenPrintOnceAsTorchDoes() throws {
+        let list = try ModuleList([try Linear(2, 2), try Linear(2, 2), ReLU()])
+        // print(nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU()]))
+        XCTAssertEqual(list.description, """
+        ModuleList(
+          (0-1): 2 x Linear(in_features=2, out_features=2, bias=True)
+          (2): ReLU()
+        )
+        """)
+        // print(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
+        //                             enable_nested_tensor=False))
+        let encoder = try ModuleRegistry.make("TransformerEncoder", "8, 2, 16, dropout=0.0, batch_first=True, num_layers=2, enable_nested_tensor=False")
+        XCTAssertEqual(encoder.description, """
+        TransformerEncoder(
+          (layers): ModuleList(
+            (0-1): 2 x TransformerEncoderLayer(
+              (self_attn): MultiheadAttention(
+                (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
+              )
+              (linear1): Linear(in_features=8, out_features=16, bias=True)
+              (dropout): Dropout(p=0.0, inplace=False)
+              (linear2): Linear(in_features=16, out_features=8, bias=True)
+              (norm1): LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)
+              (norm2): LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)
+              (dropout1): Dropout(p=0.0, inplace=False)
+              (dropout2): Dropout(p=0.0, inplace=False)
+            )
+          )
+        )
+        """)
+    }
+}
