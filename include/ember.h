@@ -31,6 +31,7 @@
 #include "ember/autograd.h"
 #include "ember/nn.h"
 #include "ember/optim.h"
+#include "ember/sched.h"
 #include "ember/data.h"
 
 #endif /* EMBER_H */
