@@ -27,6 +27,12 @@ SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_LINK    := -Xswiftc -static-stdlib -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
                  -Xlinker --version-script=$(CURDIR)/tools/ember.map -Xlinker -soname=$(SONAME)
 
+# Each area may add its own targets in mk/NAME.mk, and steps to `make test`
+# by appending to TEST_EXTRA (e.g. `TEST_EXTRA += python-test`).
+TEST_EXTRA    :=
+include $(sort $(wildcard mk/*.mk))
+.DEFAULT_GOAL := all
+
 .PHONY: all lib deps demo test swift-test examples run-examples c-tests check-header check-exports \
         memcheck install-check bench-seed bench-ops install uninstall clean
 
@@ -120,7 +126,7 @@ install-check: lib
 	@$(OUT)/seed_loop_installed > /dev/null
 	@echo "install-check: built and ran the seed loop against the installed prefix via pkg-config"
 
-test: deps lib check-header check-exports swift-test run-examples c-tests memcheck install-check
+test: deps lib check-header check-exports swift-test run-examples c-tests memcheck install-check $(TEST_EXTRA)
 	@echo "make test: all passed"
 
 install: lib
