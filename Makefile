@@ -69,6 +69,7 @@ demo: lib $(OUT)/bin/seed_loop
 # Every example runs in build/run (where they write their CSV and images),
 # with the arguments below; its output goes to build/run/NAME.log.
 ARGS_digits_cnn := $(CURDIR)/examples/data/digits.csv.gz
+ARGS_char_lm  := $(CURDIR)/README.md 150 200
 EXAMPLE_RUNS  := $(patsubst examples/%.c,run-%,$(wildcard examples/*.c))
 
 run-%: $(OUT)/bin/%
