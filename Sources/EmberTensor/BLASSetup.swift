@@ -9,6 +9,11 @@ import Glibc
 /// OpenBLAS's dynamic-architecture loader to choose again with the right one,
 /// once, before its first BLAS call. A fixed-architecture OpenBLAS (without
 /// the loader's entry points) is left alone.
+///
+/// OpenBLAS runs on one thread, inside whichever of Ember's threads calls
+/// it: its own pool would spin (sched_yield) for a long while after every
+/// call, competing with Ember's workers for the cores. Ember's GEMMs split
+/// their work across its own threads instead (Kernels.gemm).
 public enum BLASSetup {
     /// The OpenBLAS core in use after setup ("SkylakeX", "Haswell", ...).
     public static var coreName: String {
@@ -24,6 +29,7 @@ public enum BLASSetup {
                               "dunnington", "nehalem", "nano", "unknown"]
 
     static func configure() {
+        openblas_set_num_threads(1)
         guard getenv("OPENBLAS_CORETYPE") == nil, let name = openblas_get_corename() else { return }
         guard legacyCores.contains(String(cString: name).lowercased()), let target = bestCore(cpuFlags()) else { return }
         guard let library = dlopen(nil, RTLD_NOW), let quitSymbol = dlsym(library, "gotoblas_dynamic_quit"),
@@ -34,7 +40,7 @@ public enum BLASSetup {
         unsafeBitCast(initSymbol, to: Entry.self)()
         // Child processes should not inherit a choice the user did not make.
         unsetenv("OPENBLAS_CORETYPE")
-        openblas_set_num_threads(Int32(Parallel.threads))
+        openblas_set_num_threads(1)
     }
 
     /// OpenBLAS's name for the best kernels these CPU flags allow, if better than SSE.

@@ -1,11 +1,13 @@
-import COpenBLAS
-import Dispatch
 import Glibc
 import Synchronization
 
 /// Splitting kernels across cores (torch.set_num_threads). Big loops are cut
 /// into one contiguous range per thread; small ones run on the caller's
-/// thread, where the cost of waking others would exceed the work.
+/// thread, where the cost of waking others would exceed the work. The
+/// ranges run on Ember's own worker threads (WorkerPool), the only ones it
+/// computes on: OpenBLAS is kept single-threaded and the matrix products
+/// split their work across these threads themselves (Kernels.gemm), so the
+/// two never compete for the cores.
 public enum Parallel {
     static let threadCount = Atomic<Int>(Parallel.defaultThreads)
 
@@ -19,8 +21,6 @@ public enum Parallel {
     public static func setThreads(_ n: Int) {
         let count = max(1, min(n, 256))
         threadCount.store(count, ordering: .relaxed)
-        _ = BLASSetup.configured
-        openblas_set_num_threads(Int32(count))
     }
 
     /// Calls `body` on disjoint ranges covering 0..<count, in parallel when the
@@ -34,7 +34,7 @@ public enum Parallel {
             return
         }
         let step = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+        WorkerPool.shared.run(chunks: chunks, threads: chunks) { i in
             let lo = i * step
             body(lo..<min(count, lo + step))
         }
