@@ -5,7 +5,7 @@ import COpenBLAS
 /// it with the weight, and the transposed product is folded back (col2im) for
 /// the input gradient and the transposed convolution. Chunks hold as many
 /// images as fit in the column budget (8 MiB by default), so memory stays
-/// bounded for any batch; one chunk makes one big GEMM that BLAS threads, and
+/// bounded for any batch; one chunk makes one big GEMM split across threads, and
 /// the unrolling and folding loops are split across threads by (image,
 /// channel). Float32 and float64 run on sgemm/dgemm, int64 on a plain loop
 /// (torch computes integer convolutions too).
@@ -403,17 +403,14 @@ enum ConvLoops<T: NumericElement> {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: T.zero, count: n) } }
             return
         }
-        let opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans
         if T.self == Float.self {
-            cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
-                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb),
-                        accumulate ? 1 : 0, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
+            Kernels.splitGemm(ta, tb, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+                              UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb, accumulate ? 1 : 0,
+                              UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc)
         } else if T.self == Double.self {
-            cblas_dgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
-                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb),
-                        accumulate ? 1 : 0, UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+            Kernels.splitGemm(ta, tb, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda,
+                              UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb, accumulate ? 1 : 0,
+                              UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc)
         } else {
             Parallel.forEach(m, grain: Swift.max(1, 32_768 / Swift.max(1, n * k))) { rows in
                 for i in rows {

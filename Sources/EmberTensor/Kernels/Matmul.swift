@@ -1,7 +1,8 @@
 import COpenBLAS
 
-/// Batched matrix products on BLAS (sgemm/dgemm), with the batch dimensions
-/// broadcast as torch.matmul broadcasts them. Strided operands whose rows or
+/// Batched matrix products on BLAS (sgemm/dgemm, split across threads by
+/// SplitGemm.swift), with the batch dimensions broadcast as torch.matmul
+/// broadcasts them. Strided operands whose rows or
 /// columns are contiguous go to BLAS as they are, transposed if need be; only
 /// other layouts are copied first.
 extension Kernels {
@@ -49,16 +50,14 @@ extension Kernels {
 
         switch a.dtype {
         case .float32:
-            let pa = matA.array.pointer(Float.self), pb = matB.array.pointer(Float.self), po = out.pointer(Float.self)
-            for (i, (oa, ob)) in offsets.enumerated() {
-                cblas_sgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                            pa + oa, matA.ld, pb + ob, matB.ld, 0, po + i * n * m, Int32(m))
+            offsets.withUnsafeBufferPointer { o in
+                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.array.pointer(Float.self),
+                            Int(matA.ld), matB.array.pointer(Float.self), Int(matB.ld), out.pointer(Float.self), n * m, m) { o[$0] }
             }
         case .float64:
-            let pa = matA.array.pointer(Double.self), pb = matB.array.pointer(Double.self), po = out.pointer(Double.self)
-            for (i, (oa, ob)) in offsets.enumerated() {
-                cblas_dgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                            pa + oa, matA.ld, pb + ob, matB.ld, 0, po + i * n * m, Int32(m))
+            offsets.withUnsafeBufferPointer { o in
+                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.array.pointer(Double.self),
+                            Int(matA.ld), matB.array.pointer(Double.self), Int(matB.ld), out.pointer(Double.self), n * m, m) { o[$0] }
             }
         case .int64:
             let pa = matA.array.pointer(Int64.self), pb = matB.array.pointer(Int64.self), po = out.pointer(Int64.self)
@@ -149,16 +148,14 @@ extension Kernels {
         }
         let matA = try MatrixOperand(a, rows: n, cols: k, transposed: transposeA)
         let matB = try MatrixOperand(b, rows: k, cols: m, transposed: transposeB)
-        let beta: Double = accumulate ? 1 : 0
+        let ta = matA.trans == CblasTrans, tb = matB.trans == CblasTrans
         switch out.dtype {
         case .float32:
-            cblas_sgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                        matA.array.pointer(Float.self), matA.ld, matB.array.pointer(Float.self), matB.ld,
-                        Float(beta), out.pointer(Float.self), Int32(m))
+            splitGemm(ta, tb, n, m, k, matA.array.pointer(Float.self), Int(matA.ld), matB.array.pointer(Float.self), Int(matB.ld),
+                      accumulate ? 1 : 0, out.pointer(Float.self), m)
         case .float64:
-            cblas_dgemm(CblasRowMajor, matA.trans, matB.trans, Int32(n), Int32(m), Int32(k), 1,
-                        matA.array.pointer(Double.self), matA.ld, matB.array.pointer(Double.self), matB.ld,
-                        beta, out.pointer(Double.self), Int32(m))
+            splitGemm(ta, tb, n, m, k, matA.array.pointer(Double.self), Int(matA.ld), matB.array.pointer(Double.self), Int(matB.ld),
+                      accumulate ? 1 : 0, out.pointer(Double.self), m)
         case .int64, .bool:
             throw EmberError.dtype("gemm: expected floating operands, got \(out.dtype)")
         }
