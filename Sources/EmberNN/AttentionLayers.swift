@@ -275,21 +275,13 @@ public final class MultiheadAttention: Module {
 
     /// The input projections (torch's _in_projection_packed / _in_projection).
     func project(_ q: Tensor, _ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor, Tensor) {
-        let e = embedDim
         let b = try ownParameter("in_proj_bias")?.chunk(3)
         if qkvSameEmbedDim, let w = ownParameter("in_proj_weight") {
-            if k === v && q === k {
-                // Self-attention: one GEMM for all three.
-                let parts = try q.linear(weight: w, bias: ownParameter("in_proj_bias")).chunk(3, dim: -1)
-                return (parts[0], parts[1], parts[2])
-            }
+            // One product per projection, with slices of the packed weight:
+            // the gradients of the weight's slices are small to put back
+            // together, where those of slices of one packed (batch, 3E)
+            // product would each be a batch-sized array of zeros.
             let ws = try w.chunk(3)
-            if k === v {
-                let wkv = try w.narrow(dim: 0, start: e, length: 2 * e)
-                let bkv = try ownParameter("in_proj_bias")?.narrow(dim: 0, start: e, length: 2 * e)
-                let kv = try k.linear(weight: wkv, bias: bkv).chunk(2, dim: -1)
-                return (try q.linear(weight: ws[0], bias: b?[0]), kv[0], kv[1])
-            }
             return (try q.linear(weight: ws[0], bias: b?[0]), try k.linear(weight: ws[1], bias: b?[1]), try v.linear(weight: ws[2], bias: b?[2]))
         }
         guard let wq = ownParameter("q_proj_weight"), let wk = ownParameter("k_proj_weight"), let wv = ownParameter("v_proj_weight") else {

@@ -137,6 +137,13 @@ extension Kernels {
                         for j in 0..<n { yr[j] = fill }
                         continue
                     }
+                    if T.self == Float.self {
+                        let yf = UnsafeMutableRawPointer(yr).assumingMemoryBound(to: Float.self)
+                        let sum = VectorMath.expShifted(yf, yf, n, shift: Float(maxValue))
+                        let inv = Float(1 / sum)
+                        VectorMath.map(yf, yf, n) { $0 * inv }
+                        continue
+                    }
                     var sum = 0.0
                     for j in 0..<n {
                         let e = T.exp(yr[j] - maxValue)

@@ -48,7 +48,9 @@ extension Kernels {
         case .cos: map2(grad, saved, out, grain: g) { (d: T, x: T) in d * -T.sin(x) }
         case .erf:
             let c = T(1.12837916709551257390)  // 2/sqrt(pi)
-            map2(grad, saved, out, grain: g) { (d: T, x: T) in d * c * T.exp(-(x * x)) }
+            if !vectorMap(grad, saved, out, grain: g, { d, x in d * 1.12837916709551257390 * VectorMath.expAny8(-(x * x)) }) {
+                map2(grad, saved, out, grain: g) { (d: T, x: T) in d * c * T.exp(-(x * x)) }
+            }
         case let .hardtanh(min, max):
             // Zero at and beyond the bounds, as torch's hardtanh_backward.
             let lo = T(min), hi = T(max)
@@ -73,8 +75,18 @@ extension Kernels {
             map2(grad, saved, out, grain: g) { (d: T, x: T) in x <= 0 ? d * negative * T.exp(x * inner) : d * positive }
         case .gelu:
             let r = T(0.70710678118654752440), k = T(0.39894228040143267794)  // 1/sqrt(2), 1/sqrt(2 pi)
-            map2(grad, saved, out, grain: g) { (d: T, x: T) in
-                d * (0.5 * (1 + T.erf(x * r)) + x * k * T.exp(-0.5 * x * x))
+            let vectorised = vectorMap(grad, saved, out, grain: g) { d, x in
+                // Phi(x) = (1 + erf(x / sqrt 2)) / 2 and phi(x) = e^(-x^2/2) / sqrt(2 pi) share one exponential.
+                let u = x * 0.70710678118654752440
+                // (e is 0, not held at e^-87, far out, so that x = -inf gives torch's -inf * 0 = nan.)
+                let e = VectorMath.expAny8(-(u * u))
+                let cdf = 0.5 * (1 + VectorMath.erf8(u, expNegSquare: e))
+                return d * (cdf + x * 0.39894228040143267794 * e)
+            }
+            if !vectorised {
+                map2(grad, saved, out, grain: g) { (d: T, x: T) in
+                    d * (0.5 * (1 + T.erf(x * r)) + x * k * T.exp(-0.5 * x * x))
+                }
             }
         case .geluTanh:
             // With t = tanh(u) and s = sigmoid(2u): 0.5 (1 + t) = s and 1 - t^2 = 4 s (1 - s).
@@ -84,9 +96,15 @@ extension Kernels {
                 return d * (s + 2 * x * s * (1 - s) * beta * (1 + 3 * kappa * x * x))
             }
         case .silu:
-            map2(grad, saved, out, grain: g) { (d: T, x: T) in
-                let s = T.sigmoid(x)
+            let vectorised = vectorMap(grad, saved, out, grain: g) { d, x in
+                let s = 1 / (1 + VectorMath.expAny8(-x))
                 return d * s * (1 + x * (1 - s))
+            }
+            if !vectorised {
+                map2(grad, saved, out, grain: g) { (d: T, x: T) in
+                    let s = T.sigmoid(x)
+                    return d * s * (1 + x * (1 - s))
+                }
             }
         case .mish:
             // t = tanh(softplus(x)) and sigmoid(x) from one exp; t is 1 above 20

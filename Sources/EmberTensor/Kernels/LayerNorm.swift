@@ -114,19 +114,23 @@ extension Kernels {
         guard gw != nil || gb != nil else { return }
         // Column sums: each thread takes a band of columns and walks every row.
         Parallel.forEach(n, grain: Swift.max(1, 16_384 / Swift.max(rows, 1))) { columns in
-            var accW = [Double](repeating: 0, count: columns.count), accB = accW
-            for r in 0..<rows {
-                let gr = g + r * n, xr = x + r * n
-                let mu = Double(mean[r]), inv = Double(rstd[r])
-                for (k, j) in columns.enumerated() {
-                    let gj = Double(gr[j])
-                    accW[k] += gj * (Double(xr[j]) - mu) * inv
-                    accB[k] += gj
+            let width = columns.count, first = columns.lowerBound
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { acc in
+                let accW = acc.baseAddress!, accB = accW + width
+                accW.initialize(repeating: 0, count: 2 * width)
+                for r in 0..<rows {
+                    let gr = g + r * n + first, xr = x + r * n + first
+                    let mu = Double(mean[r]), inv = Double(rstd[r])
+                    for k in 0..<width {
+                        let gj = Double(gr[k])
+                        accW[k] += gj * (Double(xr[k]) - mu) * inv
+                        accB[k] += gj
+                    }
                 }
-            }
-            for (k, j) in columns.enumerated() {
-                gw?[j] = T(accW[k])
-                gb?[j] = T(accB[k])
+                for k in 0..<width {
+                    gw?[first + k] = T(accW[k])
+                    gb?[first + k] = T(accB[k])
+                }
             }
         }
     }

@@ -36,8 +36,41 @@ extension Kernels {
         Parallel.forEach(outer * inner, grain: max(1, 4096 / max(length, 1))) { range in
             for line in range {
                 let base = (line / inner) * length * inner + line % inner
-                softmaxLine(px + base, inner, po + base, inner, length, log)
+                if T.self == Float.self && inner == 1 {
+                    softmaxRow(UnsafeMutableRawPointer(px + base).assumingMemoryBound(to: Float.self),
+                               UnsafeMutableRawPointer(po + base).assumingMemoryBound(to: Float.self), length, log)
+                } else {
+                    softmaxLine(px + base, inner, po + base, inner, length, log)
+                }
             }
+        }
+    }
+
+    /// The largest of `n` floats, NaN if any is NaN; the shift that keeps
+    /// softmax's exponentials in range (0 for an infinite maximum, so that an
+    /// all -inf line gives NaN as torch does rather than inf - inf elsewhere).
+    @inline(__always)
+    static func softmaxShift<T: FloatElement>(_ line: UnsafeMutablePointer<T>, _ n: Int) -> T {
+        if T.self == Float.self {
+            let m = VectorMath.maximum(UnsafeMutableRawPointer(line).assumingMemoryBound(to: Float.self), n)
+            return T(m.isFinite ? m : (m.isNaN ? m : 0))
+        }
+        var maxValue = line[0]
+        for i in 1..<n where line[i] > maxValue || line[i].isNaN { maxValue = line[i] }
+        return maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
+    }
+
+    /// A contiguous float32 line, its exponentials eight at a time.
+    @inline(__always)
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ log: Bool) {
+        let shift = softmaxShift(x, n)
+        let sum = VectorMath.expShifted(x, y, n, shift: shift)
+        if log {
+            let offset = shift + Float(Glibc.log(sum))
+            VectorMath.map(x, y, n) { $0 - offset }
+        } else {
+            let inv = Float(1 / sum)
+            VectorMath.map(y, y, n) { $0 * inv }
         }
     }
 
@@ -46,8 +79,7 @@ extension Kernels {
                                              _ length: Int, _ log: Bool) {
         var maxValue = line[0]
         for i in 1..<length where line[i * si] > maxValue || line[i * si].isNaN { maxValue = line[i * si] }
-        // Shift by 0 when the maximum is infinite, so that an all -inf line
-        // gives NaN (as torch does) rather than inf - inf garbage elsewhere.
+        // As softmaxShift.
         let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
         var sum = 0.0
         if log {
@@ -106,27 +138,63 @@ extension Kernels {
         return out
     }
 
+    /// The summed loss of `n` rows: each row's loss computed on its own (split
+    /// across threads), then added in row order, so the total does not depend
+    /// on the number of threads.
     static func crossEntropyRows<T: FloatElement>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int64>, _ n: Int, _ c: Int) -> Double {
-        var total = 0.0
-        for row in 0..<n {
-            let line = x + row * c
-            var maxValue = line[0]
-            for j in 1..<c where line[j] > maxValue || line[j].isNaN { maxValue = line[j] }
-            let shift = maxValue.isFinite ? maxValue : (maxValue.isNaN ? maxValue : 0)
-            var sum = 0.0
-            for j in 0..<c { sum += Double(T.exp(line[j] - shift)) }
-            total += Glibc.log(sum) - Double(line[Int(t[row])] - shift)
+        if n == 0 || c == 0 { return 0 }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { losses in
+            Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
+                if T.self == Float.self {
+                    // The row's exponentials go to a scratch line, eight at a time.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
+                        for row in rows {
+                            let line = UnsafeMutableRawPointer(x + row * c).assumingMemoryBound(to: Float.self)
+                            let shift = softmaxShift(line, c)
+                            let sum = VectorMath.expShifted(line, scratch.baseAddress!, c, shift: shift)
+                            losses[row] = Glibc.log(sum) - Double(line[Int(t[row])] - shift)
+                        }
+                    }
+                } else {
+                    for row in rows {
+                        let line = x + row * c
+                        let shift = softmaxShift(line, c)
+                        var sum = 0.0
+                        for j in 0..<c { sum += Double(T.exp(line[j] - shift)) }
+                        losses[row] = Glibc.log(sum) - Double(line[Int(t[row])] - shift)
+                    }
+                }
+            }
+            var total = 0.0
+            for row in 0..<n { total += losses[row] }
+            return total
         }
-        return total
     }
 
     /// d(mean cross-entropy)/d(logits) times `scale`: (softmax(x) - onehot(t)) * scale / N.
     public static func crossEntropyBackward(_ logits: NDArray, _ target: NDArray, scale: Double) throws -> NDArray {
         let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy backward")
-        let probabilities = try softmax(logits.ndim == 1 ? logits.unsqueezed(0) : logits, dim: 1, log: false)
         let t = try target.contiguous()
         let pt = t.pointer(Int64.self)
         let factor = n == 0 ? 0 : scale / Double(n)
+        if logits.dtype == .float32 && n > 0 && c > 0 {
+            // One pass per row: the exponentials, scaled by factor / sum, less
+            // the factor at the target.
+            let x = try logits.contiguous()
+            let out = try NDArray(empty: logits.shape, dtype: .float32)
+            let px = x.pointer(Float.self), po = out.pointer(Float.self)
+            Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
+                for row in rows {
+                    let line = px + row * c, dst = po + row * c
+                    let sum = VectorMath.expShifted(line, dst, c, shift: softmaxShift(line, c))
+                    let f = Float(factor / sum)
+                    VectorMath.map(dst, dst, c) { $0 * f }
+                    dst[Int(pt[row])] -= Float(factor)
+                }
+            }
+            return out
+        }
+        let probabilities = try softmax(logits.ndim == 1 ? logits.unsqueezed(0) : logits, dim: 1, log: false)
         switch probabilities.dtype {
         case .float32:
             let p = probabilities.pointer(Float.self)
