@@ -28,11 +28,37 @@ enum HandleKind: UInt64 {
 /// handle (stale generation), a double free, a handle of another kind and a
 /// stray pointer are all recognised and reported, never dereferenced.
 final class HandleTable<Object: AnyObject>: @unchecked Sendable {
+    /// The slots, in buffers managed by hand: every C call looks a handle up,
+    /// and Swift arrays would add a uniqueness check to each access.
     struct Slots {
-        var objects: [Object?] = []
-        var generations: [UInt32] = []
-        var free: [UInt32] = []
+        /// The object in each slot (retained), or nil for a free slot.
+        var objects: UnsafeMutablePointer<Unmanaged<Object>?>? = nil
+        /// Each slot's generation, bumped when its handle is freed.
+        var generations: UnsafeMutablePointer<UInt32>? = nil
+        /// Free slot indices, a stack.
+        var free: UnsafeMutablePointer<UInt32>? = nil
+        var count = 0, capacity = 0, freeCount = 0
         var live = 0
+
+        /// Room for one more slot (capacity doubles; the buffers never shrink).
+        mutating func grow() {
+            let newCapacity = Swift.max(64, capacity * 2)
+            let o = UnsafeMutablePointer<Unmanaged<Object>?>.allocate(capacity: newCapacity)
+            let g = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+            let f = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+            if let objects, let generations, let free {
+                o.moveInitialize(from: objects, count: count)
+                g.moveInitialize(from: generations, count: count)
+                f.moveInitialize(from: free, count: freeCount)
+                objects.deallocate()
+                generations.deallocate()
+                free.deallocate()
+            }
+            objects = o
+            generations = g
+            free = f
+            capacity = newCapacity
+        }
     }
 
     let kind: HandleKind
@@ -42,15 +68,21 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
 
     /// A new handle owning a reference to `object`.
     func insert(_ object: Object) -> OpaquePointer {
+        let reference = Unmanaged.passRetained(object)
         let (index, generation) = slots.withLock { s -> (UInt32, UInt32) in
             s.live += 1
-            if let i = s.free.popLast() {
-                s.objects[Int(i)] = object
-                return (i, s.generations[Int(i)])
+            if s.freeCount > 0 {
+                s.freeCount -= 1
+                let i = s.free![s.freeCount]
+                s.objects![Int(i)] = reference
+                return (i, s.generations![Int(i)])
             }
-            s.objects.append(object)
-            s.generations.append(1)
-            return (UInt32(s.objects.count - 1), 1)
+            if s.count == s.capacity { s.grow() }
+            let i = s.count
+            s.count += 1
+            (s.objects! + i).initialize(to: reference)
+            (s.generations! + i).initialize(to: 1)
+            return (UInt32(i), 1)
         }
         let bits = (kind.rawValue << 56) | (UInt64(generation) << 32) | UInt64(index + 1)
         return OpaquePointer(bitPattern: UInt(bits))!
@@ -62,7 +94,10 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
         let bits = UInt64(UInt(bitPattern: handle))
         let index = Int(bits & 0xFFFF_FFFF) - 1, generation = UInt32((bits >> 32) & 0xFF_FFFF)
         if bits >> 56 == kind.rawValue, index >= 0,
-           let object = slots.withLock({ s in index < s.objects.count && s.generations[index] == generation ? s.objects[index] : nil }) {
+           let object = slots.withLock({ s -> Object? in
+               guard index < s.count, s.generations![index] == generation, let r = s.objects![index] else { return nil }
+               return r.takeUnretainedValue()
+           }) {
             return object
         }
         throw invalid(handle, argument)
@@ -78,15 +113,18 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
         guard bits >> 56 == kind.rawValue, index >= 0 else { return false }
         // Take the object out under the lock and release it after: its deinit
         // may free a whole graph and must not hold up other threads.
-        let released: Object? = slots.withLock { s -> Object? in
-            guard index < s.objects.count, s.generations[index] == generation, let object = s.objects[index] else { return nil }
-            s.objects[index] = nil
-            s.generations[index] = (s.generations[index] + 1) & 0xFF_FFFF
-            if s.generations[index] == 0 { s.generations[index] = 1 }
-            s.free.append(UInt32(index))
+        let released: Unmanaged<Object>? = slots.withLock { s -> Unmanaged<Object>? in
+            guard index < s.count, s.generations![index] == generation, let r = s.objects![index] else { return nil }
+            s.objects![index] = nil
+            var next = (s.generations![index] + 1) & 0xFF_FFFF
+            if next == 0 { next = 1 }
+            s.generations![index] = next
+            s.free![s.freeCount] = UInt32(index)
+            s.freeCount += 1
             s.live -= 1
-            return object
+            return r
         }
+        released?.release()
         return released != nil
     }
 

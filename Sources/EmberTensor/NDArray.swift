@@ -11,6 +11,10 @@ public struct NDArray {
     public let offset: Int
     /// The number of elements (product of `shape`).
     public let count: Int
+    /// Whether the elements are laid out row-major without gaps (size-1 dims
+    /// ignored, and an empty array always contiguous, as torch has it);
+    /// computed once, as every kernel asks.
+    public let isContiguous: Bool
 
     /// A view; the caller guarantees that it stays inside the storage.
     @inlinable
@@ -20,7 +24,20 @@ public struct NDArray {
         self.shape = shape
         self.strides = strides
         self.offset = offset
-        self.count = shape.product
+        let count = shape.product
+        self.count = count
+        self.isContiguous = NDArray.layoutIsContiguous(shape, strides, count)
+    }
+
+    @inlinable
+    static func layoutIsContiguous(_ shape: Dims, _ strides: Dims, _ count: Int) -> Bool {
+        if count == 0 { return true }
+        var expected = 1
+        for d in stride(from: shape.count - 1, through: 0, by: -1) where shape[d] != 1 {
+            if strides[d] != expected { return false }
+            expected &*= shape[d]
+        }
+        return true
     }
 
     /// Uninitialised contiguous memory for `shape`.
@@ -31,18 +48,6 @@ public struct NDArray {
     }
 
     @inlinable public var ndim: Int { shape.count }
-
-    /// Whether the elements are laid out row-major without gaps (size-1 dims
-    /// ignored, and an empty array always contiguous, as torch has it).
-    @inlinable public var isContiguous: Bool {
-        if count == 0 { return true }
-        var expected = 1
-        for d in stride(from: shape.count - 1, through: 0, by: -1) where shape[d] != 1 {
-            if strides[d] != expected { return false }
-            expected &*= shape[d]
-        }
-        return true
-    }
 
     /// The first element's address.
     @inlinable public var rawPointer: UnsafeMutableRawPointer {

@@ -92,6 +92,17 @@ extension Kernels {
 
     /// `op(a, b)` with broadcasting and torch's type promotion.
     public static func binary(_ op: BinaryOp, _ a: NDArray, _ b: NDArray) throws -> NDArray {
+        // The common case first: two contiguous float arrays of one shape and
+        // dtype need no promotion, broadcasting or casting.
+        if a.dtype == b.dtype && a.dtype.isFloatingPoint && a.isContiguous && b.isContiguous && a.shape == b.shape {
+            let out = try NDArray(empty: a.shape, dtype: a.dtype)
+            if a.dtype == .float32 {
+                binaryFloat(op, a, b, out, Float.self)
+            } else {
+                binaryFloat(op, a, b, out, Double.self)
+            }
+            return out
+        }
         var dtype = promoteTypes([(a.dtype, rank(a)), (b.dtype, rank(b))])
         if op.alwaysFloat { dtype = dtype.floatingCounterpart }
         try checkBool(op, dtype)
