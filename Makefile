@@ -34,7 +34,7 @@ include $(sort $(wildcard mk/*.mk))
 .DEFAULT_GOAL := all
 
 .PHONY: all lib deps demo test swift-test examples run-examples c-tests check-header check-exports \
-        memcheck install-check bench-seed bench-ops install uninstall clean
+        memcheck install-check install uninstall clean
 
 all: lib
 
@@ -100,22 +100,6 @@ memcheck: $(OUT)/bin/seed_loop $(CTESTS)
 	@set -e; for p in $(OUT)/bin/seed_loop $(CTESTS); do \
 	    valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 $$p > /dev/null; \
 	    echo "memcheck: $$p clean"; done
-
-$(OUT)/bin/bench_seed_mlp: bench/seed_mlp.c include/ember.h include/ember/*.h | lib
-	@mkdir -p $(OUT)/bin
-	$(CC) -std=c99 -O2 -Iinclude $< -o $@ -L$(OUT)/lib -lember -Wl,-rpath,'$$ORIGIN/../lib'
-
-bench-seed: lib $(OUT)/bin/bench_seed_mlp
-	OPENBLAS_NUM_THREADS=1 $(OUT)/bin/bench_seed_mlp 20000
-
-$(OUT)/bin/bench_ops: bench/ops.c include/ember.h include/ember/*.h | lib
-	@mkdir -p $(OUT)/bin
-	$(CC) -std=c99 -O2 -Iinclude $< -o $@ -L$(OUT)/lib -lember -Wl,-rpath,'$$ORIGIN/../lib'
-
-# Elementwise and reduction kernels on 1e6 elements beside numpy (and torch if importable).
-bench-ops: lib $(OUT)/bin/bench_ops
-	$(OUT)/bin/bench_ops 2
-	-python3 bench/numpy_ops.py 2
 
 # make install into a scratch prefix, then build the seed loop the way a user
 # would: with pkg-config, against the installed header and library only.
