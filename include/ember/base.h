@@ -13,9 +13,15 @@
 extern "C" {
 #endif
 
-/** Library version; ember_version() returns the same as a string. */
+/**
+ * The major version of the headers (ember_version() returns the library's as
+ * "MAJOR.MINOR.PATCH"). It is the N of the SONAME libember.so.N and changes
+ * only if a shipped declaration has to change or go.
+ */
 #define EMBER_VERSION_MAJOR 0
+/** The minor version: raised when functions, enum values or options are added. */
 #define EMBER_VERSION_MINOR 1
+/** The patch version: raised for fixes that change no declaration. */
 #define EMBER_VERSION_PATCH 0
 
 /** Marks functions whose ::ember_status must not be ignored. */

@@ -23,16 +23,16 @@
  * moments, buffers, options) as a list of named tensors, torch's state_dict
  * flattened so that it can be written to a checkpoint (e.g. safetensors):
  *
- *   "state.<i>.<key>"          per-parameter state of parameter i, numbered
- *                              across the groups in order: "state.0.exp_avg",
- *                              "state.0.step" (0-dim float32, as torch keeps
- *                              step counts), "state.2.momentum_buffer"
- *   "param_groups.<g>.<name>"  every option of group g as a 0-dim float64
- *                              ("param_groups.0.lr", "param_groups.1.beta1"),
- *                              and the values LR schedulers keep there
- *                              ("initial_lr", "max_lr", "min_lr",
- *                              "max_momentum", "base_momentum")
- *   "param_groups.<g>.params"  the indices of group g's parameters (int64, 1-D)
+ *     "state.<i>.<key>"          per-parameter state of parameter i, numbered
+ *                                across the groups in order: "state.0.exp_avg",
+ *                                "state.0.step" (0-dim float32, as torch keeps
+ *                                step counts), "state.2.momentum_buffer"
+ *     "param_groups.<g>.<name>"  every option of group g as a 0-dim float64
+ *                                ("param_groups.0.lr", "param_groups.1.beta1"),
+ *                                and the values LR schedulers keep there
+ *                                ("initial_lr", "max_lr", "min_lr",
+ *                                "max_momentum", "base_momentum")
+ *     "param_groups.<g>.params"  the indices of group g's parameters (int64, 1-D)
  *
  * Per-parameter keys (torch's): SGD momentum_buffer; Adam/AdamW step,
  * exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad); RMSprop step, square_avg,
@@ -40,8 +40,8 @@
  * acc_delta; Adamax step, exp_avg, exp_inf; NAdam step, mu_product (0-dim
  * float32), exp_avg, exp_avg_sq; RAdam step, exp_avg, exp_avg_sq. LBFGS keeps
  * its state under parameter 0: func_evals, n_iter (int64), d, prev_flat_grad,
- * old_dirs.<k>, old_stps.<k> (float64 vectors over all parameter values), t,
- * ro.<k>, H_diag, prev_loss (0-dim float64). Parameters that never had a
+ * `old_dirs.<k>`, `old_stps.<k>` (float64 vectors over all parameter values), t,
+ * `ro.<k>`, H_diag, prev_loss (0-dim float64). Parameters that never had a
  * gradient have no state. Loading is strict (see ember_optimizer_load_state).
  *
  * To resume a run bit for bit: make the model, the optimizer (with the same
