@@ -4,6 +4,8 @@
 #                            build/docs/html/index.html (doxygen; any warning fails)
 #   make check-doc-comments  every public function and callback type in the headers has a
 #                            /** */ comment; the check must also fail on Tests/docs/undocumented.h
+#   make check-doc-names     every ember_* name in docs/TUTORIAL.md and README.md is declared,
+#                            in the header its table row names
 #   make check-version       the Makefile's VERSION, the EMBER_VERSION_* macros and
 #                            CHANGELOG.md agree
 #   make consumer-check      make install into build/pkg-prefix, then build and run
@@ -19,7 +21,7 @@ CMAKEDIR      ?= $(LIBDIR)/cmake/ember
 PKG_PREFIX    := $(CURDIR)/$(OUT)/pkg-prefix
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
-.PHONY: deps-docs docs check-doc-comments check-version install-cmake uninstall-cmake pkg-prefix consumer-check
+.PHONY: deps-docs docs check-doc-comments check-doc-names check-version install-cmake uninstall-cmake pkg-prefix consumer-check
 
 # doxygen for `make docs`, cmake for the consumer project, python3 for the
 # checks; installed with the other system packages when missing.
@@ -47,6 +49,9 @@ check-doc-comments: deps-docs
 	got=$$(echo "$$out" | grep -oE '\bember_fixture_bad_\w+' | sort -u); \
 	if [ "$$want" != "$$got" ]; then echo "$$out"; echo "check-doc-comments: the fixture's undocumented declarations were not all reported (or others were)"; exit 1; fi; \
 	echo "check-doc-comments: fails as it should on Tests/docs/undocumented.h ($$(echo "$$want" | wc -l) undocumented declarations named)"
+
+check-doc-names: deps-docs
+	@$(PYTHON3) tools/check_doc_names.py include docs/TUTORIAL.md README.md
 
 check-version:
 	@set -e; h=include/ember/base.h; \
@@ -94,4 +99,4 @@ consumer-check: pkg-prefix deps-docs
 	@$(OUT)/consumer/consumer-pkgconfig
 	@echo "consumer-check: the consumer project built and ran with CMake and with pkg-config; find_package rejected another major version"
 
-TEST_EXTRA += docs check-doc-comments check-version consumer-check
+TEST_EXTRA += docs check-doc-comments check-doc-names check-version consumer-check
