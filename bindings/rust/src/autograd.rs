@@ -149,3 +149,37 @@ impl std::fmt::Debug for Function {
         write!(f, "Function({:p})", self.raw.as_ptr())
     }
 }
+
+type HookFn = dyn Fn(&Tensor) -> Result<Option<Tensor>>;
+
+unsafe extern "C" fn hook_trampoline(grad: *const ffi::ember_tensor, user_data: *mut c_void,
+                                     replacement: *mut *mut ffi::ember_tensor) -> ffi::ember_status {
+    guard(|| {
+        let f = &*(user_data as *const Box<HookFn>);
+        let g = borrowed(grad);
+        if let Some(new) = f(&g)? {
+            *replacement = new.into_raw();
+        }
+        Ok(())
+    })
+}
+
+impl Tensor {
+    /// Registers a gradient hook (torch.Tensor.register_hook): called during
+    /// backward with the gradient flowing into this tensor; returning
+    /// Some(tensor) replaces it. Returns the id for [`Tensor::remove_hook`].
+    pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Result<Option<Tensor>> + 'static) -> Result<i64> {
+        let data: *mut Box<HookFn> = Box::into_raw(Box::new(Box::new(hook)));
+        let mut id = 0i64;
+        let status = unsafe {
+            ffi::ember_tensor_register_hook(self.as_ptr(), Some(hook_trampoline), data.cast(), Some(drop_box::<Box<HookFn>>), &mut id)
+        };
+        check(status)?;
+        Ok(id)
+    }
+
+    /// Removes a hook registered with [`Tensor::register_hook`].
+    pub fn remove_hook(&self, id: i64) -> Result<()> {
+        check(unsafe { ffi::ember_tensor_remove_hook(self.as_ptr(), id) })
+    }
+}

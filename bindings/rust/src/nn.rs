@@ -309,3 +309,48 @@ pub mod functional {
         Tensor::from_call(|out| unsafe { ffi::ember_one_hot(indices.as_ptr(), num_classes, out) })
     }
 }
+
+/// Initialisers (torch.nn.init): in-place fills, typically of a module's
+/// parameters (`Module::parameter`). Not recorded by autograd.
+pub mod init {
+    use crate::error::{check, Result};
+    use crate::ffi;
+    use crate::tensor::Tensor;
+
+    pub fn uniform_(t: &Tensor, a: f64, b: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_uniform_(t.as_ptr(), a, b) })
+    }
+    pub fn normal_(t: &Tensor, mean: f64, std: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_normal_(t.as_ptr(), mean, std) })
+    }
+    pub fn constant_(t: &Tensor, value: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_constant_(t.as_ptr(), value) })
+    }
+    pub fn zeros_(t: &Tensor) -> Result<()> {
+        check(unsafe { ffi::ember_init_zeros_(t.as_ptr()) })
+    }
+    pub fn ones_(t: &Tensor) -> Result<()> {
+        check(unsafe { ffi::ember_init_ones_(t.as_ptr()) })
+    }
+    pub fn eye_(t: &Tensor) -> Result<()> {
+        check(unsafe { ffi::ember_init_eye_(t.as_ptr()) })
+    }
+    /// kaiming_uniform_(t, a, mode="fan_in" | "fan_out", nonlinearity="leaky_relu" | "relu" | ...).
+    pub fn kaiming_uniform_(t: &Tensor, a: f64, mode: &str, nonlinearity: &str) -> Result<()> {
+        let (m, n) = (crate::cstring(mode)?, crate::cstring(nonlinearity)?);
+        check(unsafe { ffi::ember_init_kaiming_uniform_(t.as_ptr(), a, m.as_ptr(), n.as_ptr()) })
+    }
+    pub fn kaiming_normal_(t: &Tensor, a: f64, mode: &str, nonlinearity: &str) -> Result<()> {
+        let (m, n) = (crate::cstring(mode)?, crate::cstring(nonlinearity)?);
+        check(unsafe { ffi::ember_init_kaiming_normal_(t.as_ptr(), a, m.as_ptr(), n.as_ptr()) })
+    }
+    pub fn xavier_uniform_(t: &Tensor, gain: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_xavier_uniform_(t.as_ptr(), gain) })
+    }
+    pub fn xavier_normal_(t: &Tensor, gain: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_xavier_normal_(t.as_ptr(), gain) })
+    }
+    pub fn orthogonal_(t: &Tensor, gain: f64) -> Result<()> {
+        check(unsafe { ffi::ember_init_orthogonal_(t.as_ptr(), gain) })
+    }
+}

@@ -166,6 +166,16 @@ impl Optimizer {
     }
 }
 
+type LrLambda = dyn Fn(i64, i64) -> f64;
+
+unsafe extern "C" fn lr_lambda_trampoline(epoch: i64, group: i64, user_data: *mut std::ffi::c_void, factor: *mut f64) -> ffi::ember_status {
+    crate::autograd::guard(|| {
+        let f = &*(user_data as *const Box<LrLambda>);
+        *factor = f(epoch, group);
+        Ok(())
+    })
+}
+
 /// A learning-rate scheduler (torch.optim.lr_scheduler). Owns an
 /// `ember_scheduler` handle, freed on drop; it keeps its optimizer alive.
 pub struct Scheduler {
@@ -219,6 +229,18 @@ impl Scheduler {
     pub fn reduce_lr_on_plateau(optimizer: &Optimizer, mode: &str, factor: f64, patience: i64) -> Result<Scheduler> {
         let m = crate::cstring(mode)?;
         scheduler_from(|out| unsafe { ffi::ember_reducelronplateau_new(optimizer.as_ptr(), m.as_ptr(), factor, patience, out) })
+    }
+
+    /// LambdaLR(optimizer, lr_lambda): each group's rate is its initial rate
+    /// times `lr_lambda(epoch, group)`.
+    pub fn lambda_lr(optimizer: &Optimizer, lr_lambda: impl Fn(i64, i64) -> f64 + 'static) -> Result<Scheduler> {
+        let data: *mut Box<LrLambda> = Box::into_raw(Box::new(Box::new(lr_lambda)));
+        // The library calls `destroy` (freeing the closure) when the scheduler
+        // is gone, or at once if the call fails.
+        scheduler_from(|out| unsafe {
+            ffi::ember_lambdalr_new(optimizer.as_ptr(), Some(lr_lambda_trampoline), data.cast(),
+                                    Some(crate::autograd::drop_box::<Box<LrLambda>>), out)
+        })
     }
 
     pub fn as_ptr(&self) -> *mut ffi::ember_scheduler {

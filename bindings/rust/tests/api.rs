@@ -216,3 +216,27 @@ fn ffi_declares_every_function_of_gen_api() {
     names.dedup();
     assert_eq!(names, ember::ffi::FUNCTIONS, "build.rs and tools/gen_api.py disagree");
 }
+
+#[test]
+fn hooks_lambda_lr_and_init() {
+    let x = t(&[1.0, 2.0], &[2]).requires_grad().unwrap();
+    let id = x.register_hook(|g| Ok(Some(g.mul_scalar(10.0)?))).unwrap();
+    (&x * 3.0).sum().unwrap().backward().unwrap();
+    assert_eq!(x.grad().unwrap().unwrap().to_vec::<f32>().unwrap(), [30.0, 30.0]); // 3, scaled by the hook
+    x.remove_hook(id).unwrap();
+    x.zero_grad().unwrap();
+    (&x * 3.0).sum().unwrap().backward().unwrap();
+    assert_eq!(x.grad().unwrap().unwrap().to_vec::<f32>().unwrap(), [3.0, 3.0]);
+
+    let model = Module::linear(2, 1, true).unwrap();
+    let opt = Optimizer::sgd(&model, 1.0).unwrap();
+    let sched = Scheduler::lambda_lr(&opt, |epoch, _group| 1.0 / (epoch + 1) as f64).unwrap();
+    sched.step().unwrap();
+    assert_eq!(sched.last_lr().unwrap(), [0.5]);
+
+    let w = model.parameter("weight").unwrap();
+    ember::nn::init::constant_(&w, 0.25).unwrap();
+    assert_eq!(w.to_vec::<f32>().unwrap(), [0.25, 0.25]);
+    ember::nn::init::kaiming_uniform_(&w, 0.0, "fan_in", "relu").unwrap();
+    assert_eq!(ember::nn::init::kaiming_uniform_(&w, 0.0, "fan_sideways", "relu").unwrap_err().kind, ErrorKind::InvalidArgument);
+}
