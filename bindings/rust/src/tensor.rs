@@ -487,11 +487,11 @@ impl Tensor {
     pub fn contiguous(&self) -> Result<Tensor> {
         Self::from_call(|out| unsafe { ffi::ember_contiguous(self.as_ptr(), out) })
     }
-    /// x[..., index, ...] along `dim` (torch.select).
+    /// `x[..., index, ...]` along `dim` (torch.select).
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
         Self::from_call(|out| unsafe { ffi::ember_select(self.as_ptr(), dim, index, out) })
     }
-    /// x[start:stop:step] along `dim`, Python's conventions; `stop` = i64::MAX runs to the end.
+    /// `x[start:stop:step]` along `dim`, Python's conventions; `stop` = i64::MAX runs to the end.
     pub fn slice(&self, dim: i64, start: i64, stop: i64, step: i64) -> Result<Tensor> {
         Self::from_call(|out| unsafe { ffi::ember_slice(self.as_ptr(), dim, start, stop, step, out) })
     }
