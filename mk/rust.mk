@@ -2,11 +2,13 @@
 # outside std whose build.rs generates the raw bindings from the headers.
 #
 #   make rust-test   cargo test --offline in bindings/rust, built against the
-#                    installed prefix build/pkg-prefix (found with pkg-config),
-#                    plus a check that build.rs declares exactly the functions
-#                    tools/gen_api.py finds; then runs examples/seed_loop.rs, whose
-#                    last lines must be the ones docs/TUTORIAL.md shows. Skipped,
-#                    with a message, without cargo. (make test)
+#                    installed prefix build/pkg-prefix (found with pkg-config); the
+#                    tests also check that build.rs declares exactly the functions
+#                    tools/gen_api.py finds, and that the seed network's losses are
+#                    those of tests/seed_reference.c, the same run as a C program.
+#                    Then runs examples/seed_loop.rs, whose last lines must be the
+#                    ones docs/TUTORIAL.md shows. Skipped, with a message, without
+#                    cargo. (make test)
 #   make rust-doc    cargo doc for the crate (target/doc)
 
 CARGO         ?= $(firstword $(shell command -v cargo 2>/dev/null) $(wildcard $(HOME)/.cargo/bin/cargo))
@@ -21,8 +23,11 @@ else
 rust-test: pkg-prefix
 	@set -e; echo "== rust: cargo test --offline against $(PKG_PREFIX)"; \
 	$(PYTHON3) tools/gen_api.py $(PKG_PREFIX)/include > $(OUT)/api.json; \
+	PKG_CONFIG_PATH=$(PKG_PREFIX)/lib/pkgconfig $(CC) $(CSTRICT) bindings/rust/tests/seed_reference.c -o $(OUT)/seed_reference \
+	    $$(PKG_CONFIG_PATH=$(PKG_PREFIX)/lib/pkgconfig pkg-config --cflags --libs ember) -Wl,-rpath,$(PKG_PREFIX)/lib; \
+	$(OUT)/seed_reference > $(OUT)/seed_reference.txt; \
 	cd bindings/rust && env -u EMBER_LIBRARY -u EMBER_INCLUDE_DIR PATH="$(dir $(CARGO)):$$PATH" PKG_CONFIG_PATH=$(PKG_PREFIX)/lib/pkgconfig \
-	    EMBER_API_JSON=$(CURDIR)/$(OUT)/api.json CARGO_TARGET_DIR=$(RUST_TARGET) \
+	    EMBER_API_JSON=$(CURDIR)/$(OUT)/api.json EMBER_SEED_REFERENCE=$(CURDIR)/$(OUT)/seed_reference.txt CARGO_TARGET_DIR=$(RUST_TARGET) \
 	    $(CARGO) test --offline --quiet -- --nocapture
 	@set -e; echo "== rust: cargo run --example seed_loop (docs/TUTORIAL.md's Rust listing)"; \
 	out=$$(cd bindings/rust && env -u EMBER_LIBRARY -u EMBER_INCLUDE_DIR PATH="$(dir $(CARGO)):$$PATH" PKG_CONFIG_PATH=$(PKG_PREFIX)/lib/pkgconfig \

@@ -2,7 +2,9 @@
 //! 0.01, shuffled batches of 32) trained twice from the same seed: through
 //! the safe API, and through the raw C API (`ember::ffi`) call by call as
 //! examples/seed_loop.c makes them. The loss must drop, and the two runs
-//! must give the same losses.
+//! must give the same losses. With EMBER_SEED_REFERENCE naming the output of
+//! tests/seed_reference.c (the same run as a C program; make rust-test sets
+//! it), the losses must also be that program's.
 
 use ember::{ffi, DataLoader, Module, Optimizer, Tensor};
 use std::ptr;
@@ -140,5 +142,14 @@ fn seed_network_trains_and_matches_the_c_api() {
     assert!(safe[EPOCHS - 1] < safe[0] * 0.9, "the loss should drop: {safe:?}");
     for (a, b) in safe.iter().zip(&raw) {
         assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "safe API {a} and C API {b} disagree: {safe:?} vs {raw:?}");
+    }
+    if let Ok(path) = std::env::var("EMBER_SEED_REFERENCE") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let c: Vec<f64> = text.split_whitespace().map(|v| v.parse().unwrap()).collect();
+        assert_eq!(c.len(), EPOCHS, "{path}: {text}");
+        for (a, b) in safe.iter().zip(&c) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "Rust {a} and the C program's {b} disagree: {safe:?} vs {c:?}");
+        }
+        println!("the same {EPOCHS} losses as the C program ({path})");
     }
 }
