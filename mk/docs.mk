@@ -73,12 +73,14 @@ install-cmake:
 uninstall: uninstall-cmake
 uninstall-cmake:
 	rm -rf $(DESTDIR)$(CMAKEDIR)
+	-rmdir $(DESTDIR)$(LIBDIR)/cmake 2>/dev/null
 
 # A scratch installation that the consumer project and the Rust crate build
-# against, as they would against /usr/local.
+# against, as they would against /usr/local. The library is built by the
+# prerequisite, so the sub-make need not run swift build again (-o lib).
 pkg-prefix: lib
 	@rm -rf $(PKG_PREFIX)
-	@$(MAKE) --no-print-directory install PREFIX=$(PKG_PREFIX) > /dev/null
+	@$(MAKE) --no-print-directory -o lib -o deps install PREFIX=$(PKG_PREFIX) > /dev/null
 	@echo "pkg-prefix: installed into $(PKG_PREFIX)"
 
 consumer-check: pkg-prefix deps-docs
