@@ -74,7 +74,6 @@ pub struct Function {
     raw: NonNull<ffi::ember_function>,
 }
 
-unsafe impl Send for Function {}
 
 impl Drop for Function {
     fn drop(&mut self) {

@@ -11,7 +11,6 @@ pub struct DataLoader {
     raw: NonNull<ffi::ember_dataloader>,
 }
 
-unsafe impl Send for DataLoader {}
 
 impl Drop for DataLoader {
     fn drop(&mut self) {

@@ -13,7 +13,6 @@ pub struct StateDict {
     raw: NonNull<ffi::ember_state_dict>,
 }
 
-unsafe impl Send for StateDict {}
 
 impl Drop for StateDict {
     fn drop(&mut self) {

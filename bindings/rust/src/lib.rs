@@ -33,6 +33,13 @@
 //! ```
 //!
 //! The raw C API is in [`ffi`], generated from the headers at build time.
+//!
+//! Threads: the handle types are neither `Send` nor `Sync`. The library
+//! allows different objects on different threads, but objects share state
+//! the types cannot show (a module and its optimizer share the parameters;
+//! a view shares its base's storage), and callbacks (custom functions,
+//! hooks) are plain closures; so a thread makes and uses its own objects.
+//! Grad mode ([`no_grad`]) is per thread.
 
 pub mod ffi {
     //! Every function, callback type, handle type and constant of the C

@@ -15,7 +15,6 @@ pub struct Module {
     raw: NonNull<ffi::ember_module>,
 }
 
-unsafe impl Send for Module {}
 
 impl Drop for Module {
     fn drop(&mut self) {

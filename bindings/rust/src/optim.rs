@@ -13,7 +13,6 @@ pub struct Optimizer {
     raw: NonNull<ffi::ember_optimizer>,
 }
 
-unsafe impl Send for Optimizer {}
 
 impl Drop for Optimizer {
     fn drop(&mut self) {
@@ -182,7 +181,6 @@ pub struct Scheduler {
     raw: NonNull<ffi::ember_scheduler>,
 }
 
-unsafe impl Send for Scheduler {}
 
 impl Drop for Scheduler {
     fn drop(&mut self) {

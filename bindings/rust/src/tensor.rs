@@ -67,9 +67,6 @@ pub struct Tensor {
     raw: NonNull<ffi::ember_tensor>,
 }
 
-// Handles may move between threads; one tensor must not be used from two
-// threads at once (the C API's rule), hence Send but not Sync.
-unsafe impl Send for Tensor {}
 
 impl Drop for Tensor {
     fn drop(&mut self) {
