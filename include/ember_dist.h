@@ -279,7 +279,9 @@ EMBER_NODISCARD ember_status ember_ddp_set(ember_ddp *ddp, const char *name, dou
  * Reads an option or statistic by name: the options of ember_ddp_set, and
  * "buckets" (the number of buckets), "parameters" (parameters that require
  * grad), "bytes_per_step" (bytes each rank contributes to all-reduces per
- * synchronised step), "steps" (synchronised steps so far),
+ * synchronised step), "steps" (synchronised steps so far), "early_buckets"
+ * (how many bucket all-reduces started during backward, before
+ * ember_ddp_finish_backward: the overlapped ones),
  * "finish_wait_seconds" (total time ember_ddp_finish_backward spent waiting
  * for the network), "bucket_bytes.<i>" (the size of bucket i).
  * Errors as ember_ddp_set; `*out` is 0 on failure.

@@ -61,6 +61,7 @@ typedef struct ddp {
     void *scratch;
     size_t scratch_bytes;
     int64_t steps;
+    int64_t early_buckets;  /* buckets whose all-reduce started inside backward */
     double wait_seconds;
 } ddp;
 
@@ -127,13 +128,14 @@ static ember_status build_buckets(ddp *d, const char *fn) {
 /* Starts the all-reduce of every complete bucket that is next in order:
    buckets start in index order on every rank, so MPI sees the collectives in
    the same order everywhere whatever order gradients arrive in. */
-static ember_status launch_ready(ddp *d, const char *fn) {
+static ember_status launch_ready(ddp *d, const char *fn, int in_backward) {
     while (d->next_launch < d->nbuckets && d->buckets[d->next_launch].pending == 0) {
         bucket *b = &d->buckets[d->next_launch];
         ember_status status = start_allreduce(d->g, fn, b->send, b->recv, b->count, b->type, MPI_SUM, b->reqs, &b->nreq);
         b->launched = 1;
         if (status != EMBER_OK) return status;
         d->next_launch++;
+        d->early_buckets += in_backward;
     }
     return EMBER_OK;
 }
@@ -198,7 +200,7 @@ static ember_status grad_hook(const ember_tensor *grad, void *user_data, ember_t
     if ((status = stage_gradient(d, p, grad, (char *)b->send + p->offset, HOOK)) != EMBER_OK) return status;
     p->ready = 1;
     d->in_step = 1;
-    if (--b->pending == 0 && (status = launch_ready(d, HOOK)) != EMBER_OK) return status;
+    if (--b->pending == 0 && (status = launch_ready(d, HOOK, 1)) != EMBER_OK) return status;
     return poke(d, HOOK);
 }
 
@@ -457,7 +459,7 @@ ember_status ember_ddp_finish_backward(ember_ddp *handle) {
         if ((status = stage_gradient(d, p, NULL, (char *)b->send + p->offset, fn)) != EMBER_OK) return status;
         b->pending--;
     }
-    if ((status = launch_ready(d, fn)) != EMBER_OK) return status;
+    if ((status = launch_ready(d, fn, 0)) != EMBER_OK) return status;
 
     int nreq = 0;
     for (int i = 0; i < d->nbuckets; i++) nreq += d->buckets[i].nreq;
@@ -593,6 +595,7 @@ ember_status ember_ddp_get(const ember_ddp *handle, const char *name, double *ou
     else if (strcmp(name, "parameters") == 0) *out = d->nparams;
     else if (strcmp(name, "steps") == 0) *out = (double)d->steps;
     else if (strcmp(name, "finish_wait_seconds") == 0) *out = d->wait_seconds;
+    else if (strcmp(name, "early_buckets") == 0) *out = (double)d->early_buckets;
     else if (strcmp(name, "bytes_per_step") == 0) {
         double total = d->find_unused ? (double)d->nparams : 0;
         for (int i = 0; i < d->nbuckets; i++) total += (double)d->buckets[i].bytes;
@@ -606,7 +609,7 @@ ember_status ember_ddp_get(const ember_ddp *handle, const char *name, double *ou
     } else
         return fail(EMBER_ERR_INVALID_ARGUMENT,
                     "%s: unknown name \"%s\"; valid names: bucket_cap_mb, broadcast_buffers, find_unused_parameters, "
-                    "no_sync, buckets, parameters, bytes_per_step, steps, finish_wait_seconds, bucket_bytes.<i>",
+                    "no_sync, buckets, parameters, bytes_per_step, steps, early_buckets, finish_wait_seconds, bucket_bytes.<i>",
                     fn, name);
     return EMBER_OK;
 }
