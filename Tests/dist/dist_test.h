@@ -27,7 +27,7 @@ static int my_rank = -1;
         failures++; } } while (0)
 
 /* Every rank's failure count summed, so that all ranks agree on the verdict. */
-static int dist_test_done(ember_dist_group *g, const char *name) {
+static inline int dist_test_done(ember_dist_group *g, const char *name) {
     const int64_t one[] = {1};
     int64_t mine = failures;
     ember_tensor *t;
