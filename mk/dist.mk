@@ -6,6 +6,7 @@
 #   make dist-test      the distributed tests under mpirun -np 2 (part of make test)
 #   make dist-demo      examples/dist_digits.c: the digits model trained by 2 ranks on this machine
 #   make dist-bench     steps/s and bytes communicated per step at 1 and 2 ranks
+#   make dist-install PREFIX=/usr/local   include/ember_dist.h, lib/libember_dist.so*
 #
 # Every step skips with a message when mpicc or mpirun is missing.
 
@@ -27,7 +28,7 @@ NO_MPI_MSG    := skipped: mpicc/mpirun not found (apt-get install openmpi-bin li
 # dist_digits.c needs libember_dist: take it out of the generic example rules.
 EXAMPLES      := $(filter-out $(OUT)/bin/dist_%,$(EXAMPLES))
 
-.PHONY: dist dist-deps dist-test dist-demo dist-bench check-dist-header run-dist_digits
+.PHONY: dist dist-deps dist-test dist-demo dist-bench dist-install check-dist-header run-dist_digits
 
 # Open MPI joins the system packages `make deps` installs when missing. A
 # failed installation only warns: the distributed steps then skip.
@@ -42,7 +43,9 @@ dist-deps:
 dist: | lib
 	@if $(HAVE_MPI); then $(MAKE) --no-print-directory $(DIST_LIB); else echo "dist: $(NO_MPI_MSG)"; fi
 
-$(DIST_LIB): $(DIST_DEPS) | lib
+# On the built libember ($(LIB)), not the phony `lib`: the steps below build
+# that first, and sub-makes then need no second `swift build`.
+$(DIST_LIB): $(DIST_DEPS) $(LIB)
 	@mkdir -p $(OUT)/lib
 	$(MPICC) -std=c11 -O2 -g -fPIC -Wall -Wextra -Werror -Iinclude -shared $(DIST_SRC) -o $@ \
 	    -Wl,-soname,$(DIST_SONAME) -Wl,--version-script=$(CURDIR)/tools/ember_dist.map -Wl,--no-undefined \
@@ -75,7 +78,7 @@ dist-test: check-dist-header | lib
 	tools/check_dist_exports.sh include/ember_dist.h $(DIST_LIB); \
 	for t in test_collectives test_ddp; do \
 	    echo "== mpirun -np 2 $$t"; $(DIST_RUN_ENV) $(MPIRUN_CMD) -np 2 $(OUT)/tests/dist/$$t; done; \
-	echo "== failure behaviour"; $(DIST_RUN_ENV) Tests/dist/run_failure.sh $(OUT)/tests/dist/test_failure "$(MPIRUN_CMD)"
+	echo "== failure behaviour"; $(DIST_RUN_ENV) $(MPIRUN_ENV) Tests/dist/run_failure.sh $(OUT)/tests/dist/test_failure "$(MPIRUN) --oversubscribe"
 
 ARGS_dist_digits := $(CURDIR)/examples/data/digits.csv.gz
 
@@ -97,6 +100,14 @@ DIST_BENCH_ARGS ?= 300 64
 dist-bench: | lib
 	@if ! $(HAVE_MPI); then echo "dist-bench: $(NO_MPI_MSG)"; exit 0; fi; \
 	$(MAKE) --no-print-directory $(OUT)/bin/bench_dist && \
-	for n in 1 2; do $(DIST_RUN_ENV) $(MPIRUN_CMD) -np $$n $(OUT)/bin/bench_dist $(DIST_BENCH_ARGS) $(CURDIR)/examples/data/digits.csv.gz; done
+	for n in 1 2; do $(DIST_RUN_ENV) $(MPIRUN_CMD) -np $$n $(OUT)/bin/bench_dist $(DIST_BENCH_ARGS); done
+
+# The header and the library into PREFIX, beside `make install`'s libember.
+dist-install: dist
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)
+	install -m 644 include/ember_dist.h $(DESTDIR)$(INCLUDEDIR)/ember_dist.h
+	install -m 755 $(DIST_LIB) $(DESTDIR)$(LIBDIR)/libember_dist.so.$(VERSION)
+	ln -sf libember_dist.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(DIST_SONAME)
+	ln -sf $(DIST_SONAME) $(DESTDIR)$(LIBDIR)/libember_dist.so
 
 TEST_EXTRA += dist-test

@@ -78,7 +78,7 @@ ember_status group_poke(group *g, const char *fn, MPI_Request *reqs, int n) {
 ember_status group_wait(group *g, const char *fn, const char *what, MPI_Request *reqs, int n, double *waited) {
     double start = now_seconds(), deadline = start + g->timeout;
     long spins = 0;
-    long pause_ns = 20000;
+    long pause_ns = 10000;
     for (;;) {
         int done = 0;
         int rc = n ? MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE) : (done = 1, MPI_SUCCESS);
@@ -96,12 +96,13 @@ ember_status group_wait(group *g, const char *fn, const char *what, MPI_Request 
                               g->timeout, what, g->rank, g->size);
         }
         /* Test in a tight loop first (a collective between close peers takes
-           microseconds), then back off so that a rank waiting for a slower one
-           leaves the core to others. */
+           microseconds), then nap briefly between tests so that a rank waiting
+           for a slower one leaves the core to others (ranks may outnumber
+           cores); naps stay short (<= 100 us) to add little latency. */
         if (++spins > 2000) {
             struct timespec ts = {0, pause_ns};
             nanosleep(&ts, NULL);
-            if (pause_ns < 1000000) pause_ns += pause_ns / 4;
+            if (pause_ns < 100000) pause_ns += pause_ns / 4;
         }
     }
     if (waited) *waited += now_seconds() - start;
