@@ -206,7 +206,9 @@ void ember_dist_group_free(ember_dist_group *g);
  * every rank makes the same update and the copies stay equal -- the same
  * training as one process on the whole batch. Gradients are averaged in
  * buckets of about "bucket_cap_mb" megabytes (parameters taken in reverse
- * order, as backward produces their gradients; one dtype per bucket). A
+ * order, as backward produces their gradients; one dtype per bucket; the
+ * first bucket, the last layers, at most "first_bucket_cap_mb", so that
+ * communication starts early, as in torch). A
  * gradient hook on every parameter copies its gradient into its bucket as
  * backward produces it, and a bucket's all-reduce (MPI_Iallreduce) starts as
  * soon as all of its gradients are there, while backward continues with the
@@ -221,8 +223,8 @@ void ember_dist_group_free(ember_dist_group *g);
  * construction), lays out the gradient buckets and registers a gradient hook
  * on every parameter that requires grad. Every rank must call it. The wrapper
  * keeps the group and the module alive. Options (ember_ddp_set):
- * "bucket_cap_mb" (25), "broadcast_buffers" (1), "find_unused_parameters"
- * (0), "no_sync" (0). The caller owns `*out`.
+ * "bucket_cap_mb" (25), "first_bucket_cap_mb" (1), "broadcast_buffers" (1),
+ * "find_unused_parameters" (0), "no_sync" (0). The caller owns `*out`.
  * Errors: INVALID_HANDLE; INVALID_ARGUMENT (the models differ between ranks;
  * a module without parameters); OUT_OF_MEMORY; IO.
  */
@@ -263,15 +265,16 @@ EMBER_NODISCARD ember_status ember_ddp_finish_backward(ember_ddp *ddp);
 EMBER_NODISCARD ember_status ember_ddp_backward(ember_ddp *ddp, const ember_tensor *loss);
 
 /**
- * Sets an option by name: "bucket_cap_mb" (> 0; the buckets are laid out
- * again; not between a backward and its ember_ddp_finish_backward),
+ * Sets an option by name: "bucket_cap_mb" and "first_bucket_cap_mb" (in
+ * MiB, > 0; the buckets are laid out again; not between a backward and its
+ * ember_ddp_finish_backward),
  * "broadcast_buffers" (0 or 1), "find_unused_parameters" (0 or 1: also
  * all-reduce a flag per parameter, so that a parameter no rank used keeps no
  * grad, at the cost of one more small all-reduce per step), "no_sync" (0 or
  * 1: skip gradient averaging, for gradient accumulation). Set options alike on
  * every rank. Errors: INVALID_HANDLE; INVALID_ARGUMENT (an unknown name: the
- * message lists the valid ones; a bad value); STATE (bucket_cap_mb during a
- * backward).
+ * message lists the valid ones; a bad value); STATE (a bucket cap,
+ * find_unused_parameters or no_sync during a backward).
  */
 EMBER_NODISCARD ember_status ember_ddp_set(ember_ddp *ddp, const char *name, double value);
 

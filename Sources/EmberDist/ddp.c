@@ -52,7 +52,7 @@ typedef struct ddp {
     size_t buffer_bytes;
     bucket *buckets;
     int nbuckets, next_launch;
-    double bucket_cap_mb;
+    double bucket_cap_mb, first_bucket_cap_mb;
     int broadcast_buffers, find_unused, no_sync;
     int in_step;            /* a hook ran since the last finish */
     int passthrough;        /* hooks ignore gradients (while grads are being set) */
@@ -88,17 +88,22 @@ static void free_buckets(ddp *d) {
 /* Lays out the buckets: parameters in reverse order (the order backward tends
    to produce their gradients), a new bucket when the dtype changes or the
    next gradient would pass the cap (a parameter larger than the cap gets one
-   of its own). */
+   of its own). As in torch, the first bucket -- the last layers, whose
+   gradients come first -- has a smaller cap, so communication starts early. */
 static ember_status build_buckets(ddp *d, const char *fn) {
     free_buckets(d);
     size_t cap = (size_t)(d->bucket_cap_mb * 1024.0 * 1024.0);
+    size_t first_cap = (size_t)(d->first_bucket_cap_mb * 1024.0 * 1024.0);
     if (cap == 0) cap = 1;
+    if (first_cap == 0) first_cap = 1;
+    if (first_cap > cap) first_cap = cap;
     d->buckets = calloc((size_t)(d->nparams ? d->nparams : 1), sizeof *d->buckets);
     if (!d->buckets) return fail(EMBER_ERR_OUT_OF_MEMORY, "%s: cannot allocate the buckets", fn);
     bucket *b = NULL;
     for (int i = d->nparams - 1; i >= 0; i--) {
         dparam *p = &d->params[i];
-        if (!b || b->dtype != p->dtype || (b->bytes > 0 && b->bytes + p->bytes > cap)) {
+        size_t limit = d->nbuckets == 1 ? first_cap : cap;
+        if (!b || b->dtype != p->dtype || (b->bytes > 0 && b->bytes + p->bytes > limit)) {
             b = &d->buckets[d->nbuckets++];
             b->dtype = p->dtype;
             b->type = mpi_type(p->dtype, &b->elsize);
@@ -296,6 +301,7 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
     d->g = g;
     group_retain(g);
     d->bucket_cap_mb = 25;
+    d->first_bucket_cap_mb = 1;
     d->broadcast_buffers = 1;
     d->used_req = MPI_REQUEST_NULL;
     d->params = calloc((size_t)(total_params ? total_params : 1), sizeof *d->params);
@@ -548,16 +554,16 @@ ember_status ember_ddp_set(ember_ddp *handle, const char *name, double value) {
     ddp *d = handle_get(handle, KIND_DDP, fn, "ddp");
     if (!d) return EMBER_ERR_INVALID_HANDLE;
     if (!name) return fail(EMBER_ERR_INVALID_ARGUMENT, "%s: `name` is NULL", fn);
-    if (strcmp(name, "bucket_cap_mb") == 0) {
+    if (strcmp(name, "bucket_cap_mb") == 0 || strcmp(name, "first_bucket_cap_mb") == 0) {
         if (!(value > 0) || !isfinite(value) || value > 1e9)
-            return fail(EMBER_ERR_INVALID_ARGUMENT, "%s: bucket_cap_mb must be positive, got %g", fn, value);
+            return fail(EMBER_ERR_INVALID_ARGUMENT, "%s: %s must be positive, got %g", fn, name, value);
         if (d->in_step)
-            return fail(EMBER_ERR_STATE, "%s: cannot change bucket_cap_mb between a backward and ember_ddp_finish_backward", fn);
-        double old = d->bucket_cap_mb;
-        d->bucket_cap_mb = value;
+            return fail(EMBER_ERR_STATE, "%s: cannot change %s between a backward and ember_ddp_finish_backward", fn, name);
+        double *field = name[0] == 'b' ? &d->bucket_cap_mb : &d->first_bucket_cap_mb, old = *field;
+        *field = value;
         ember_status status = build_buckets(d, fn);
         if (status != EMBER_OK) {
-            d->bucket_cap_mb = old;
+            *field = old;
             char message[1024];
             snprintf(message, sizeof message, "%s", ember_last_error());
             if (build_buckets(d, fn) != EMBER_OK) { /* out of memory twice: reported below */ }
@@ -577,7 +583,7 @@ ember_status ember_ddp_set(ember_ddp *handle, const char *name, double value) {
         return read_flag(fn, name, value, &d->no_sync);
     }
     return fail(EMBER_ERR_INVALID_ARGUMENT,
-                "%s: unknown option \"%s\"; valid options: bucket_cap_mb, broadcast_buffers, find_unused_parameters, no_sync",
+                "%s: unknown option \"%s\"; valid options: bucket_cap_mb, first_bucket_cap_mb, broadcast_buffers, find_unused_parameters, no_sync",
                 fn, name);
 }
 
@@ -588,6 +594,7 @@ ember_status ember_ddp_get(const ember_ddp *handle, const char *name, double *ou
     if (!d) return EMBER_ERR_INVALID_HANDLE;
     if (!name || !out) return fail(EMBER_ERR_INVALID_ARGUMENT, "%s: `%s` is NULL", fn, name ? "out" : "name");
     if (strcmp(name, "bucket_cap_mb") == 0) *out = d->bucket_cap_mb;
+    else if (strcmp(name, "first_bucket_cap_mb") == 0) *out = d->first_bucket_cap_mb;
     else if (strcmp(name, "broadcast_buffers") == 0) *out = d->broadcast_buffers;
     else if (strcmp(name, "find_unused_parameters") == 0) *out = d->find_unused;
     else if (strcmp(name, "no_sync") == 0) *out = d->no_sync;
@@ -608,7 +615,7 @@ ember_status ember_ddp_get(const ember_ddp *handle, const char *name, double *ou
         *out = (double)d->buckets[i].bytes;
     } else
         return fail(EMBER_ERR_INVALID_ARGUMENT,
-                    "%s: unknown name \"%s\"; valid names: bucket_cap_mb, broadcast_buffers, find_unused_parameters, "
+                    "%s: unknown name \"%s\"; valid names: bucket_cap_mb, first_bucket_cap_mb, broadcast_buffers, find_unused_parameters, "
                     "no_sync, buckets, parameters, bytes_per_step, steps, early_buckets, finish_wait_seconds, bucket_bytes.<i>",
                     fn, name);
     return EMBER_OK;

@@ -216,7 +216,7 @@ static void test_misuse(ember_dist_group *g) {
     OK(ember_ddp_finish_backward(ddp));
     FAILS(ember_ddp_set(ddp, "bucket_cap_mb", 0), EMBER_ERR_INVALID_ARGUMENT, "positive");
     FAILS(ember_ddp_set(ddp, "no_sync", 2), EMBER_ERR_INVALID_ARGUMENT, "0 or 1");
-    FAILS(ember_ddp_set(ddp, "bucket_size", 1), EMBER_ERR_INVALID_ARGUMENT, "bucket_cap_mb, broadcast_buffers");
+    FAILS(ember_ddp_set(ddp, "bucket_size", 1), EMBER_ERR_INVALID_ARGUMENT, "first_bucket_cap_mb, broadcast_buffers");
     double v;
     FAILS(ember_ddp_get(ddp, "bucket_bytes.9", &v), EMBER_ERR_INVALID_ARGUMENT, "buckets 0 .. 0");
     OK(ember_ddp_get(ddp, "bucket_bytes.0", &v));
