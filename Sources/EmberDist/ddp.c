@@ -296,6 +296,8 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
     int64_t total_buffers = ember_module_buffer_count(module);
     if (total_params < 0 || total_buffers < 0) return fail(EMBER_ERR_INVALID_HANDLE, "%s: `module`: %s", fn, ember_last_error());
 
+    int nall = 0;           /* handles in `all`, freed at the end */
+    size_t all_total = 0;
     ddp *d = calloc(1, sizeof *d);
     if (!d) return fail(EMBER_ERR_OUT_OF_MEMORY, "%s: cannot allocate the wrapper", fn);
     d->g = g;
@@ -319,8 +321,6 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
     /* Parameters (those that require grad are trained and synchronised) and
        buffers, with a hash of names, dtypes and shapes to compare across ranks. */
     uint64_t h = 1469598103934665603ULL;
-    int nall = 0;
-    size_t all_total = 0;
     char name[MAX_NAME];
     for (int64_t i = 0; i < total_params; i++) {
         ember_tensor *t = NULL;
@@ -358,9 +358,10 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
         size_t elsize = 0;
         mpi_type(dtype, &elsize);
         size_t bytes = (size_t)ember_tensor_numel(t) * elsize;
-        d->buffers[d->nbuffers++] = t;
-        d->buffer_bytes += bytes;
         all[nall] = t;
+        if ((status = wrap(ember_tensor_retain(t, &d->buffers[d->nbuffers]), fn)) != EMBER_OK) { nall++; goto failed; }
+        d->nbuffers++;
+        d->buffer_bytes += bytes;
         all_bytes[nall++] = bytes;
         all_total += bytes;
     }

@@ -239,6 +239,51 @@ static void test_misuse(ember_dist_group *g) {
     ember_module_free(model);
 }
 
+static float buffer_value(ember_module *m, const char *name) {
+    ember_tensor *b;
+    float v[HIDDEN];
+    OK(ember_module_buffer(m, name, &b));
+    OK(ember_tensor_copy_to(b, v, sizeof v));
+    ember_tensor_free(b);
+    return v[0];
+}
+
+static void set_buffer(ember_module *m, const char *name, float value) {
+    ember_tensor *b;
+    OK(ember_module_buffer(m, name, &b));
+    OK(ember_fill_(b, value));
+    ember_tensor_free(b);
+}
+
+/* Buffers (batch-norm statistics) come from rank 0 at construction and before
+   each ember_ddp_forward while "broadcast_buffers" is on. */
+static void test_buffers(ember_dist_group *g) {
+    ember_module *model, *layer;
+    OK(ember_module_new("Sequential", "", &model));
+    OK(ember_module_new("Linear", "20, 64", &layer)); OK(ember_sequential_append(model, layer)); ember_module_free(layer);
+    OK(ember_module_new("BatchNorm1d", "64", &layer)); OK(ember_sequential_append(model, layer)); ember_module_free(layer);
+    if (rank_ != 0) set_buffer(model, "1.running_var", 3);
+    ember_ddp *ddp;
+    OK(ember_ddp_new(g, model, &ddp));
+    EXPECT(buffer_value(model, "1.running_var") == 1);
+    OK(ember_module_train(model, false));
+    if (rank_ != 0) set_buffer(model, "1.running_mean", 5);
+    const int64_t xshape[] = {B, IN};
+    ember_tensor *x, *out;
+    OK(ember_tensor_from_data(xs[0][0], EMBER_FLOAT32, xshape, 2, &x));
+    OK(ember_ddp_forward(ddp, x, &out));
+    EXPECT(buffer_value(model, "1.running_mean") == 0);
+    ember_tensor_free(out);
+    OK(ember_ddp_set(ddp, "broadcast_buffers", 0));
+    if (rank_ != 0) set_buffer(model, "1.running_mean", 5);
+    OK(ember_ddp_forward(ddp, x, &out));
+    EXPECT(buffer_value(model, "1.running_mean") == (rank_ != 0 ? 5 : 0));
+    ember_tensor_free(out);
+    ember_tensor_free(x);
+    ember_ddp_free(ddp);
+    ember_module_free(model);
+}
+
 int main(void) {
     ember_set_num_threads(1);
     ember_dist_group *g;
@@ -283,5 +328,6 @@ int main(void) {
     ember_module_free(reference2);
     test_unused(g);
     test_misuse(g);
+    test_buffers(g);
     return dist_test_done(g, "test_ddp");
 }
