@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ ember_status group_poke(group *g, const char *fn, MPI_Request *reqs, int n) {
 ember_status group_wait(group *g, const char *fn, const char *what, MPI_Request *reqs, int n, double *waited) {
     double start = now_seconds(), deadline = start + g->timeout;
     long spins = 0;
-    long pause_ns = 10000;
+    long pause_ns = 50000;
     for (;;) {
         int done = 0;
         int rc = n ? MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE) : (done = 1, MPI_SUCCESS);
@@ -95,14 +96,19 @@ ember_status group_wait(group *g, const char *fn, const char *what, MPI_Request 
                               "makes different collective calls (raise the group's \"timeout\" if it is only slow)",
                               g->timeout, what, g->rank, g->size);
         }
-        /* Test in a tight loop first (a collective between close peers takes
-           microseconds), then nap briefly between tests so that a rank waiting
-           for a slower one leaves the core to others (ranks may outnumber
-           cores); naps stay short (<= 100 us) to add little latency. */
-        if (++spins > 2000) {
-            struct timespec ts = {0, pause_ns};
-            nanosleep(&ts, NULL);
-            if (pause_ns < 100000) pause_ns += pause_ns / 4;
+        /* Test in a tight loop at first (a collective between close peers
+           takes microseconds), then yield the core between tests for the
+           first 10 ms (ranks may outnumber cores, and the one we wait for may
+           need this one), then nap between tests: waiting for a slow rank
+           should not burn a core. */
+        if (++spins > 1000) {
+            if (t - start < 0.01) {
+                sched_yield();
+            } else {
+                struct timespec ts = {0, pause_ns};
+                nanosleep(&ts, NULL);
+                if (pause_ns < 1000000) pause_ns += pause_ns / 4;
+            }
         }
     }
     if (waited) *waited += now_seconds() - start;
