@@ -22,7 +22,7 @@ MPIRUN_ENV    := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_A
 MPIRUN_CMD    := $(MPIRUN_ENV) $(MPIRUN) --oversubscribe
 # One BLAS thread per rank (the programs also call ember_set_num_threads(1): Ember reads no environment variable for it).
 DIST_RUN_ENV  := OPENBLAS_NUM_THREADS=1
-HAVE_MPI       = command -v $(MPICC) >/dev/null 2>&1 && command -v $(MPIRUN) >/dev/null 2>&1
+HAVE_MPI       = { command -v $(MPICC) >/dev/null 2>&1 && command -v $(MPIRUN) >/dev/null 2>&1; }
 NO_MPI_MSG    := skipped: mpicc/mpirun not found (apt-get install openmpi-bin libopenmpi-dev, or make dist-deps)
 
 # dist_digits.c needs libember_dist: take it out of the generic example rules.
