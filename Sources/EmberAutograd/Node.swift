@@ -180,7 +180,15 @@ public final class Node {
 // MARK: - Recording
 
 extension Tensor {
-    /// Whether an op on these inputs records a node.
+    /// Whether an op on `a` and `b` records a node (the two-input case without
+    /// a variadic array).
+    @inlinable
+    @inline(__always)
+    public static func recording(_ a: Tensor, _ b: Tensor) -> Bool {
+        (a.requiresGrad || b.requiresGrad) && GradMode.isEnabled
+    }
+
+    /// Whether an op on `inputs` records a node (grad mode on, an input requiring grad).
     @inlinable
     public static func recording(_ inputs: Tensor...) -> Bool {
         guard GradMode.isEnabled else { return false }

@@ -125,7 +125,20 @@ extension Dims: RandomAccessCollection, MutableCollection {
 extension Dims: Equatable {
     @inlinable public static func == (lhs: Dims, rhs: Dims) -> Bool {
         guard lhs.length == rhs.length else { return false }
-        for i in 0..<lhs.length where lhs[i] != rhs[i] { return false }
+        // Entry by entry on the tuple fields: the subscript would copy both tuples.
+        let n = lhs.length
+        if n > 0 && lhs.storage.0 != rhs.storage.0 { return false }
+        if n > 1 && lhs.storage.1 != rhs.storage.1 { return false }
+        if n > 2 && lhs.storage.2 != rhs.storage.2 { return false }
+        if n > 3 && lhs.storage.3 != rhs.storage.3 { return false }
+        if n > 4 && lhs.storage.4 != rhs.storage.4 { return false }
+        if n > 5 && lhs.storage.5 != rhs.storage.5 { return false }
+        if n > 6 && lhs.storage.6 != rhs.storage.6 { return false }
+        if n > 7 && lhs.storage.7 != rhs.storage.7 { return false }
+        if n > 8 && lhs.storage.8 != rhs.storage.8 { return false }
+        if n > 9 && lhs.storage.9 != rhs.storage.9 { return false }
+        if n > 10 && lhs.storage.10 != rhs.storage.10 { return false }
+        if n > 11 && lhs.storage.11 != rhs.storage.11 { return false }
         return true
     }
 }

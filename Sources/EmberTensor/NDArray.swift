@@ -43,8 +43,13 @@ public struct NDArray {
     /// Uninitialised contiguous memory for `shape`.
     public init(empty shape: Dims, dtype: DType) throws {
         let n = try Shapes.validate(shape, itemSize: dtype.itemSize)
-        let storage = try Storage(byteCount: n * dtype.itemSize)
-        self.init(storage: storage, dtype: dtype, shape: shape, strides: Shapes.contiguousStrides(shape))
+        self.storage = try Storage(byteCount: n * dtype.itemSize)
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = Shapes.contiguousStrides(shape)
+        self.offset = 0
+        self.count = n
+        self.isContiguous = true  // row-major strides by construction
     }
 
     @inlinable public var ndim: Int { shape.count }

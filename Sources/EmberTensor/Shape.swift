@@ -29,10 +29,15 @@ public enum Shapes {
     @inlinable
     public static func contiguousStrides(_ shape: Dims) -> Dims {
         var strides = shape
-        var running = 1
-        for d in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[d] = running
-            running &*= Swift.max(shape[d], 1)
+        // In place over the entries' bytes: one pass, no tuple copy per subscript.
+        withUnsafeMutableBytes(of: &strides.storage) { p in
+            var running = 1, d = shape.length - 1
+            while d >= 0 {
+                let size = p.load(fromByteOffset: d &* 8, as: Int.self)
+                p.storeBytes(of: running, toByteOffset: d &* 8, as: Int.self)
+                running &*= Swift.max(size, 1)
+                d -= 1
+            }
         }
         return strides
     }

@@ -8,6 +8,7 @@ extension Tensor {
     /// a + b (torch.add).
     public func add(_ other: Tensor) throws -> Tensor {
         let value = try Kernels.binary(.add, array, other.array)
+        guard Tensor.recording(self, other) else { return Tensor(value) }
         let (sa, da, sb, db) = (shape, dtype, other.shape, other.dtype)
         return Tensor.record(value, "AddBackward0", inputs: [self, other]) { g, ctx in
             [ctx.needsGrad(0) ? try g.reduceGrad(to: sa, da) : nil,
@@ -18,6 +19,7 @@ extension Tensor {
     /// a - b (torch.sub).
     public func sub(_ other: Tensor) throws -> Tensor {
         let value = try Kernels.binary(.sub, array, other.array)
+        guard Tensor.recording(self, other) else { return Tensor(value) }
         let (sa, da, sb, db) = (shape, dtype, other.shape, other.dtype)
         return Tensor.record(value, "SubBackward0", inputs: [self, other]) { g, ctx in
             [ctx.needsGrad(0) ? try g.reduceGrad(to: sa, da) : nil,
@@ -28,6 +30,7 @@ extension Tensor {
     /// a * b (torch.mul). d/da = b, d/db = a.
     public func mul(_ other: Tensor) throws -> Tensor {
         let value = try Kernels.binary(.mul, array, other.array)
+        guard Tensor.recording(self, other) else { return Tensor(value) }
         let (sa, da, sb, db) = (shape, dtype, other.shape, other.dtype)
         return Tensor.record(value, "MulBackward0", inputs: [self, other], saving: [self, other]) { g, ctx in
             [ctx.needsGrad(0) ? try g.mul(ctx.saved(1)).reduceGrad(to: sa, da) : nil,
@@ -38,6 +41,7 @@ extension Tensor {
     /// a / b, true division (torch.div). d/da = 1/b, d/db = -a/b^2.
     public func div(_ other: Tensor) throws -> Tensor {
         let value = try Kernels.binary(.div, array, other.array)
+        guard Tensor.recording(self, other) else { return Tensor(value) }
         let (sa, da, sb, db) = (shape, dtype, other.shape, other.dtype)
         return Tensor.record(value, "DivBackward0", inputs: [self, other], saving: [self, other]) { g, ctx in
             let a = try ctx.saved(0), b = try ctx.saved(1)
