@@ -188,9 +188,34 @@ extension Kernels {
         let (h, w, oh, ow) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (ph, pw, dh, dw) = (g.padHeight, g.padWidth, g.dilationHeight, g.dilationWidth)
+        // Windows without padding or dilation that lie wholly inside the plane
+        // (the usual pooling layers): plain loops over the taps, in torch's
+        // order, without the general loop's clipping.
+        let inside = ph == 0 && pw == 0 && dh == 1 && dw == 1 && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w
         Parallel.forEach(g.planes, grain: Swift.max(1, 8192 / Swift.max(1, oh * ow * kh * kw))) { planes in
             for p in planes {
                 let src = x + p * h * w, dst = values + p * oh * ow, idx = indices.map { $0 + p * oh * ow }
+                if inside {
+                    for r in 0..<oh {
+                        for q in 0..<ow {
+                            let first = r * sh * w + q * sw
+                            var bestIndex = first, best = src[first]
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let at = first + i * w + j, v = src[at]
+                                    // torch: larger, or NaN (so the last NaN wins); ties keep the first.
+                                    if v > best || v != v {
+                                        best = v
+                                        bestIndex = at
+                                    }
+                                }
+                            }
+                            dst[r * ow + q] = best
+                            idx?[r * ow + q] = Int64(bestIndex)
+                        }
+                    }
+                    continue
+                }
                 for r in 0..<oh {
                     // The window's rows start at the first tap inside the input.
                     var h0 = r * sh - ph
