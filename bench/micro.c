@@ -44,6 +44,7 @@ static double now(void) {
     (result) = best_ * 1e6; } while (0)
 
 static const char *only;
+static int64_t threads = 2;
 static int wanted(const char *name) { return !only || !strncmp(name, only, strlen(only)); }
 
 static ember_tensor *randn(const int64_t *shape, int64_t ndim, int requires_grad) {
@@ -81,12 +82,16 @@ static void linear(int64_t batch, int64_t in, int64_t out, int reps) {
     float *x = random_floats((size_t)M * K), *w = random_floats((size_t)N * K), *y = random_floats((size_t)M * N);
     float *dx = random_floats((size_t)M * K), *dw = random_floats((size_t)N * K);
     double raw_fwd, raw_bwd;
+    /* The raw baseline runs with OpenBLAS's own threads, as many as Ember's
+       (Ember keeps OpenBLAS single-threaded and splits products itself). */
+    openblas_set_num_threads((int)threads);
     TIME_BEST(raw_fwd, 5, reps,
               cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1, x, K, w, K, 0, y, N));
     TIME_BEST(raw_bwd, 5, reps, {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1, y, N, w, K, 0, dx, K);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1, y, N, x, K, 0, dw, K);
     });
+    openblas_set_num_threads(1);
 
     ember_module *lin;
     CHECK(ember_linear_new(in, out, true, &lin));
@@ -167,13 +172,11 @@ static void adam_10m(void) {
 }
 
 int main(int argc, char **argv) {
-    int64_t threads = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     }
     ember_set_num_threads(threads);
-    openblas_set_num_threads((int)threads);
     ember_manual_seed(0);
     srand(0);
     {   /* Ember's first BLAS call chooses OpenBLAS's kernels for this CPU (BLASSetup); the raw sgemm runs share them. */
