@@ -4,7 +4,7 @@
     python3 tools/check_doc_names.py include docs/TUTORIAL.md README.md ...
 
 Every `ember_xxx(` or backquoted `ember_xxx` in the given Markdown files must
-be a function, callback, type or macro of include/; in a table row whose last cell is a
+be a function, callback, type or macro of include/ (or a header's name); in a table row whose last cell is a
 header name (`nn.h`), the row's functions must be declared in that header.
 Exits 1 listing what is wrong.
 """
@@ -15,14 +15,16 @@ import sys
 
 def declared(include):
     by_header, every = {}, set()
-    paths = [os.path.join(include, "ember.h")] + [os.path.join(include, "ember", f)
-                                                  for f in sorted(os.listdir(os.path.join(include, "ember"))) if f.endswith(".h")]
+    # ember.h with include/ember/*.h, and the other top-level headers (ember_dist.h).
+    paths = [os.path.join(include, f) for f in sorted(os.listdir(include)) if f.endswith(".h")]
+    paths += [os.path.join(include, "ember", f) for f in sorted(os.listdir(os.path.join(include, "ember"))) if f.endswith(".h")]
     for path in paths:
         text = re.sub(r"/\*.*?\*/", " ", open(path, encoding="utf-8").read(), flags=re.S)
         names = set(re.findall(r"\b(ember_\w+)\s*\(", text)) | set(re.findall(r"#define\s+(EMBER_\w+)", text))
         names |= set(re.findall(r"typedef\s+(?:struct|enum)\s+(ember_\w+)", text))
         by_header[os.path.basename(path)] = names
         every |= names
+        every.add(os.path.basename(path)[:-2])  # a header's own name (`ember_dist.h`)
     return by_header, every
 
 
