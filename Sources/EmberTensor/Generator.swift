@@ -5,6 +5,8 @@ import Synchronization
 public struct MT19937: Sendable {
     private var state: [UInt32]
     private var index: Int
+    /// Seeded and not yet twisted: torch then reports its read position as 0.
+    private var fresh = true
 
     /// The state torch's CPUGeneratorImpl starts from for `seed` (init_genrand of its low 32 bits).
     public init(seed: UInt64) {
@@ -37,6 +39,29 @@ public struct MT19937: Sendable {
             }
         }
         index = 0
+        fresh = false
+    }
+
+    /// The 624 state words (torch's state_).
+    public var words: [UInt32] { state }
+
+    /// torch's (left_, next_) for this position: the draws left before the
+    /// next twist, counting the one that triggers it, and the next word read.
+    public var torchPosition: (left: Int, next: Int) { (625 - index, fresh ? 0 : index) }
+
+    /// The engine at torch's position (left_, next_) over `words`; nil for a
+    /// position torch's engine cannot be in (left_ in 1...624, next_ == 625 - left_,
+    /// or left_ == 1 and next_ == 0 right after seeding).
+    public init?(words: [UInt32], left: Int, next: Int) {
+        guard words.count == 624, (1...624).contains(left) else { return nil }
+        if left == 1 && next == 0 {
+            fresh = true
+        } else {
+            guard next == 625 - left else { return nil }
+            fresh = false
+        }
+        state = words
+        index = 625 - left
     }
 }
 
@@ -48,6 +73,18 @@ public struct RandomState: Sendable {
     var engine: MT19937
     /// torch caches the second Box-Muller sample of its scalar normal path.
     var nextNormal: Double?
+
+    /// The engine (for state export).
+    public var mersenneTwister: MT19937 { engine }
+    /// The cached second normal sample, if any (torch's next_double_normal_sample).
+    public var cachedNormal: Double? { nextNormal }
+
+    /// A generator at a given engine position and normal cache (state import).
+    public init(seed: UInt64, engine: MT19937, cachedNormal: Double?) {
+        self.seed = seed
+        self.engine = engine
+        self.nextNormal = cachedNormal
+    }
 
     /// A generator seeded as torch.manual_seed(seed) seeds torch's.
     public init(seed: UInt64) {

@@ -9,6 +9,9 @@ public final class Storage {
     public let byteCount: Int
     /// Memory this storage does not own (a caller's buffer) is never freed by it.
     public let ownsMemory: Bool
+    /// What keeps borrowed memory valid (a mapped file, a DLPack producer),
+    /// released with the storage: when the last array using the memory is gone.
+    public let owner: AnyObject?
     /// Bumped by every in-place write, so autograd can notice saved values
     /// that were changed behind its back.
     public var version: Int = 0
@@ -30,13 +33,22 @@ public final class Storage {
         self.base = pointer
         self.byteCount = byteCount
         self.ownsMemory = true
+        self.owner = nil
     }
 
-    /// A view of memory owned by someone else, who keeps it alive while this storage is used.
-    public init(borrowing pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    /// A view of memory owned by someone else: the caller keeps it alive while
+    /// this storage is used, or hands over an `owner` that does, which this
+    /// storage keeps until it is itself released.
+    ///
+    /// ```swift
+    /// let file = try MappedFile(path: path)
+    /// let s = Storage(borrowing: file.base! + offset, byteCount: n, owner: file)   // unmapped after the last view
+    /// ```
+    public init(borrowing pointer: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject? = nil) {
         self.base = pointer
         self.byteCount = byteCount
         self.ownsMemory = false
+        self.owner = owner
     }
 
     deinit { if ownsMemory { free(base) } }
