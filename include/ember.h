@@ -33,5 +33,7 @@
 #include "ember/optim.h"
 #include "ember/sched.h"
 #include "ember/data.h"
+#include "ember/io.h"
+#include "ember/dlpack.h"
 
 #endif /* EMBER_H */

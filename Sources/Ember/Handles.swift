@@ -9,7 +9,7 @@ import Synchronization
 /// The kinds of handle, each with its own tag in the handle's top byte, so a
 /// handle of the wrong kind is recognised without consulting any table.
 enum HandleKind: UInt64 {
-    case tensor = 0xE1, module = 0xE2, optimizer = 0xE3, dataloader = 0xE4, function = 0xE5, scheduler = 0xE6
+    case tensor = 0xE1, module = 0xE2, optimizer = 0xE3, dataloader = 0xE4, function = 0xE5, scheduler = 0xE6, stateDict = 0xE7
 
     var noun: String {
         switch self {
@@ -19,6 +19,7 @@ enum HandleKind: UInt64 {
         case .dataloader: "data loader"
         case .function: "function"
         case .scheduler: "scheduler"
+        case .stateDict: "state dict"
         }
     }
 }
@@ -161,4 +162,5 @@ enum Handles {
     static let loaders = HandleTable<DataLoader>(.dataloader)
     static let functions = HandleTable<Function>(.function)
     static let schedulers = HandleTable<LRScheduler>(.scheduler)
+    static let stateDicts = HandleTable<StateDict>(.stateDict)
 }
