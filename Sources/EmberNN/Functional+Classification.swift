@@ -42,7 +42,7 @@ extension Functional {
         }
         let t = try checkClassTarget(input, target, classDim: classDim, ignoreIndex: ignoreIndex, f)
         let smoothing = labelSmoothing > 0
-        if weight == nil && !smoothing && reduction == .mean && input.ndim <= 2, try t.eq(Double(ignoreIndex)).any().item() == 0 {
+        if weight == nil && !smoothing && reduction == .mean && input.ndim <= 2, try !Kernels.classTargetsContain(t.array, Int64(ignoreIndex)) {
             // The common case: one fused kernel forward and backward.
             return try crossEntropy(input, t)
         }

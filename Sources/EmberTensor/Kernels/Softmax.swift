@@ -97,6 +97,18 @@ extension Kernels {
         }
     }
 
+    /// Whether int64 class targets hold `value` (cross_entropy's ignore_index),
+    /// by a scan rather than a comparison tensor.
+    public static func classTargetsContain(_ target: NDArray, _ value: Int64) throws -> Bool {
+        guard target.dtype == .int64 else {
+            throw EmberError.dtype("expected int64 class indices as target, got \(target.dtype)")
+        }
+        let t = try target.contiguous()
+        let p = t.pointer(Int64.self)
+        for i in 0..<t.count where p[i] == value { return true }
+        return false
+    }
+
     /// Validates class-index targets for logits of shape (N, C) or (C): returns (N, C).
     public static func checkClassTargets(_ logits: NDArray, _ target: NDArray, function: String) throws -> (Int, Int) {
         guard logits.dtype.isFloatingPoint else {
