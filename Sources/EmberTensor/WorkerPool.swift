@@ -75,9 +75,9 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             runChunks(work)
-            while finished.load(ordering: .acquiring) < count { spinPause() }
+            waitUntil { finished.load(ordering: .acquiring) >= count }
             generation.add(1, ordering: .sequentiallyConsistent)  // even: closed
-            while inside.load(ordering: .sequentiallyConsistent) > 0 { spinPause() }
+            waitUntil { inside.load(ordering: .sequentiallyConsistent) == 0 }
             body = nil
         }
     }
@@ -157,6 +157,18 @@ final class WorkerPool: @unchecked Sendable {
         busy.store(false, ordering: .relaxed)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
+    }
+}
+
+/// Polls `done` until it holds: a short spin, then yielding the core at each
+/// poll. On a machine busier than it has cores, the thread being waited for
+/// may be waiting for this very core; spinning on would keep it off.
+@inline(__always)
+private func waitUntil(_ done: () -> Bool) {
+    var polls = 0
+    while !done() {
+        polls += 1
+        if polls < 2048 { spinPause() } else { sched_yield() }
     }
 }
 
