@@ -13,9 +13,12 @@
      linear_fwdbwd_... forward + backward (dX, dW, db), and the three raw sgemms
      conv2d_fwdbwd     conv2d (64, 6, 14, 14) * (16, 6, 5, 5) forward + backward
      log_softmax_ce    cross_entropy on (1024, 96) logits, forward + backward
-     adam_10m          one Adam step over a 10M-parameter tensor */
+     adam_10m          one Adam step over a 10M-parameter tensor
+     triad_10m         the machine's memory bandwidth: a = b + s c over 10M floats
+                       in plain C on N pthreads (STREAM's triad), Adam's yardstick */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
+#include <pthread.h>
 #include <ember.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +174,33 @@ static void adam_10m(void) {
     ember_tensor_free(p);
 }
 
+typedef struct { float *a, *b, *c; size_t lo, hi; } triad_part;
+
+static void *triad_run(void *arg) {
+    triad_part *t = arg;
+    for (size_t i = t->lo; i < t->hi; i++) t->a[i] = t->b[i] + 3.0f * t->c[i];
+    return NULL;
+}
+
+/* STREAM-style triad on `threads` threads: 12 bytes moved per element. */
+static void triad_10m(void) {
+    if (!wanted("triad_10m")) return;
+    const size_t n = 10000000;
+    float *a = random_floats(n), *b = random_floats(n), *c = random_floats(n);
+    triad_part parts[64];
+    pthread_t ids[64];
+    int k = threads < 1 ? 1 : threads > 64 ? 64 : (int)threads;
+    for (int i = 0; i < k; i++) parts[i] = (triad_part){a, b, c, n * (size_t)i / (size_t)k, n * (size_t)(i + 1) / (size_t)k};
+    double us;
+    TIME_BEST(us, 5, 10, {
+        for (int i = 1; i < k; i++) pthread_create(&ids[i], NULL, triad_run, &parts[i]);
+        triad_run(&parts[0]);
+        for (int i = 1; i < k; i++) pthread_join(ids[i], NULL);
+    });
+    printf("triad_10m: %.1f us/op  %.2f GB/s\n", us, (double)n * 12 / us / 1e3);
+    free(a); free(b); free(c);
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoll(argv[++i]);
@@ -193,5 +223,6 @@ int main(int argc, char **argv) {
     conv2d();
     log_softmax_ce();
     adam_10m();
+    triad_10m();
     return 0;
 }
