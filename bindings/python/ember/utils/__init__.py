@@ -1,0 +1,5 @@
+"""ember.utils: data loading (ember.utils.data) and DLPack (ember.utils.dlpack)."""
+
+from . import data, dlpack
+
+__all__ = ["data", "dlpack"]
