@@ -160,10 +160,10 @@ extension Kernels {
     @inline(__always)
     static func binaryFloat<T: FloatMath>(_ op: BinaryOp, _ a: NDArray, _ b: NDArray, _ out: NDArray, _: T.Type) {
         switch op {
-        case .add: map2(a, b, out) { (x: T, y: T) in x + y }
-        case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
-        case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
-        case .div: map2(a, b, out) { (x: T, y: T) in x / y }
+        case .add: map2(AddFunction<T>.self, a, b, out)
+        case .sub: map2(SubFunction<T>.self, a, b, out)
+        case .mul: map2(MulFunction<T>.self, a, b, out)
+        case .div: map2(DivFunction<T>.self, a, b, out)
         case .floorDivide: map2(a, b, out, grain: 8192, T.floorDivide)
         case .truncDivide: map2(a, b, out) { (x: T, y: T) in (x / y).rounded(.towardZero) }
         case .remainder: map2(a, b, out, grain: 8192, T.remainder)

@@ -158,10 +158,10 @@ extension Kernels {
         switch op {
         case .neg: map1(x, out) { (v: T) in -v }
         case .exp:
-            if !vectorMap(x, out, grain: g, { VectorMath.expAny8($0) }) { map1(x, out, grain: g) { (v: T) in T.exp(v) } }
+            if !vectorMap(ExpVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.exp(v) } }
         case .log: map1(x, out, grain: g) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
-        case .relu: map1(x, out) { (v: T) in v < 0 ? 0 : v }
+        case .relu: map1(ReluFunction<T>.self, x, out)
         case .abs: map1(x, out) { (v: T) in v.magnitude }
         case .sign: map1(x, out) { (v: T) in T.signum(v) }
         case .square: map1(x, out) { (v: T) in v * v }
@@ -176,9 +176,9 @@ extension Kernels {
         case .tan: map1(x, out, grain: g) { (v: T) in T.tan(v) }
         case .tanh: map1(x, out, grain: g) { (v: T) in T.tanh(v) }
         case .sigmoid:
-            if !vectorMap(x, out, grain: g, { 1 / (1 + VectorMath.expAny8(-$0)) }) { map1(x, out, grain: g) { (v: T) in T.sigmoid(v) } }
+            if !vectorMap(SigmoidVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.sigmoid(v) } }
         case .erf:
-            if !vectorMap(x, out, grain: g, { VectorMath.erf8($0) }) { map1(x, out, grain: g) { (v: T) in T.erf(v) } }
+            if !vectorMap(ErfVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.erf(v) } }
         case .floor: map1(x, out) { (v: T) in v.rounded(.down) }
         case .ceil: map1(x, out) { (v: T) in v.rounded(.up) }
         case .round: map1(x, out) { (v: T) in v.rounded(.toNearestOrEven) }
@@ -205,7 +205,7 @@ extension Kernels {
             map1(x, out, grain: g) { (v: T) in v <= 0 ? T.expm1(v * inner) * negative : v * positive }
         case .gelu:
             let r = T(0.70710678118654752440)  // 1/sqrt(2)
-            if !vectorMap(x, out, grain: g, { v in v * 0.5 * (1 + VectorMath.erf8(v * 0.70710678118654752440)) }) {
+            if !vectorMap(GeluVector.self, x, out, grain: g) {
                 map1(x, out, grain: g) { (v: T) in v * 0.5 * (1 + T.erf(v * r)) }
             }
         case .geluTanh:
@@ -214,7 +214,7 @@ extension Kernels {
             let twoBeta = T(2 * 0.79788456080286535588), kappa = T(0.044715)  // sqrt(2/pi)
             map1(x, out, grain: g) { (v: T) in v / (1 + T.exp(-twoBeta * (v + kappa * (v * v * v)))) }
         case .silu:
-            if !vectorMap(x, out, grain: g, { v in v / (1 + VectorMath.expAny8(-v)) }) {
+            if !vectorMap(SiluVector.self, x, out, grain: g) {
                 map1(x, out, grain: g) { (v: T) in v / (1 + T.exp(-v)) }
             }
         case .mish:
@@ -232,30 +232,6 @@ extension Kernels {
                 map1(x, out, grain: g) { (v: T) in logit(v) }
             }
         }
-    }
-
-    /// The float32 fast path of an elementwise kernel: contiguous arrays, eight
-    /// lanes at a time (VectorMath), split across threads above `grain`.
-    /// False (nothing done) for other dtypes and layouts.
-    @inline(__always)
-    static func vectorMap(_ x: NDArray, _ out: NDArray, grain: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) -> Bool {
-        guard x.dtype == .float32, out.dtype == .float32, x.isContiguous, out.isContiguous else { return false }
-        let px = x.pointer(Float.self), po = out.pointer(Float.self)
-        Parallel.forEach(out.count, grain: grain) { r in VectorMath.map(px + r.lowerBound, po + r.lowerBound, r.count, f) }
-        return true
-    }
-
-    /// `vectorMap` of two same-shaped inputs.
-    @inline(__always)
-    static func vectorMap(_ a: NDArray, _ b: NDArray, _ out: NDArray, grain: Int,
-                          _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) -> Bool {
-        guard a.dtype == .float32, b.dtype == .float32, out.dtype == .float32, a.isContiguous, b.isContiguous,
-              out.isContiguous else { return false }
-        let pa = a.pointer(Float.self), pb = b.pointer(Float.self), po = out.pointer(Float.self)
-        Parallel.forEach(out.count, grain: grain) { r in
-            VectorMath.map(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count, f)
-        }
-        return true
     }
 
     /// tanh(softplus(x)) from e = e^x (x <= 20).

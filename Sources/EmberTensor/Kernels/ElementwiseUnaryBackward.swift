@@ -48,7 +48,7 @@ extension Kernels {
         case .cos: map2(grad, saved, out, grain: g) { (d: T, x: T) in d * -T.sin(x) }
         case .erf:
             let c = T(1.12837916709551257390)  // 2/sqrt(pi)
-            if !vectorMap(grad, saved, out, grain: g, { d, x in d * 1.12837916709551257390 * VectorMath.expAny8(-(x * x)) }) {
+            if !vectorMap(ErfGradVector.self, grad, saved, out, grain: g) {
                 map2(grad, saved, out, grain: g) { (d: T, x: T) in d * c * T.exp(-(x * x)) }
             }
         case let .hardtanh(min, max):
@@ -75,14 +75,7 @@ extension Kernels {
             map2(grad, saved, out, grain: g) { (d: T, x: T) in x <= 0 ? d * negative * T.exp(x * inner) : d * positive }
         case .gelu:
             let r = T(0.70710678118654752440), k = T(0.39894228040143267794)  // 1/sqrt(2), 1/sqrt(2 pi)
-            let vectorised = vectorMap(grad, saved, out, grain: g) { d, x in
-                // Phi(x) = (1 + erf(x / sqrt 2)) / 2 and phi(x) = e^(-x^2/2) / sqrt(2 pi) share one exponential.
-                let u = x * 0.70710678118654752440
-                // (e is 0, not held at e^-87, far out, so that x = -inf gives torch's -inf * 0 = nan.)
-                let e = VectorMath.expAny8(-(u * u))
-                let cdf = 0.5 * (1 + VectorMath.erf8(u, expNegSquare: e))
-                return d * (cdf + x * 0.39894228040143267794 * e)
-            }
+            let vectorised = vectorMap(GeluGradVector.self, grad, saved, out, grain: g)
             if !vectorised {
                 map2(grad, saved, out, grain: g) { (d: T, x: T) in
                     d * (0.5 * (1 + T.erf(x * r)) + x * k * T.exp(-0.5 * x * x))
@@ -96,10 +89,7 @@ extension Kernels {
                 return d * (s + 2 * x * s * (1 - s) * beta * (1 + 3 * kappa * x * x))
             }
         case .silu:
-            let vectorised = vectorMap(grad, saved, out, grain: g) { d, x in
-                let s = 1 / (1 + VectorMath.expAny8(-x))
-                return d * s * (1 + x * (1 - s))
-            }
+            let vectorised = vectorMap(SiluGradVector.self, grad, saved, out, grain: g)
             if !vectorised {
                 map2(grad, saved, out, grain: g) { (d: T, x: T) in
                     let s = T.sigmoid(x)
@@ -152,8 +142,8 @@ extension Kernels {
     public static func reluBackward(_ grad: NDArray, output: NDArray) throws -> NDArray {
         let out = try NDArray(empty: grad.shape, dtype: grad.dtype)
         switch grad.dtype {
-        case .float32: map2(grad, output, out) { (g: Float, y: Float) in y > 0 ? g : 0 }
-        case .float64: map2(grad, output, out) { (g: Double, y: Double) in y > 0 ? g : 0 }
+        case .float32: map2(ReluGradFunction<Float>.self, grad, output, out)
+        case .float64: map2(ReluGradFunction<Double>.self, grad, output, out)
         case .int64: map2(grad, output, out) { (g: Int64, y: Int64) in y > 0 ? g : 0 }
         case .bool: throw EmberError.dtype("relu backward of a bool tensor")
         }
