@@ -24,7 +24,8 @@ final class CallbackContext: @unchecked Sendable {
 
 /// A callback's failure as an error carrying its status and its own message.
 func callbackError(_ status: ember_status, _ what: String) -> EmberError {
-    let kind = EmberError.Kind(rawValue: Int32(status.rawValue)) ?? .internal
+    // A callback may return any value, (ember_status)-1 included: never trap converting it.
+    let kind = Int32(exactly: status.rawValue).flatMap { EmberError.Kind(rawValue: $0) } ?? .internal
     let message = String(cString: LastError.current)
     return EmberError(kind, "\(what) failed (\(String(cString: ember_status_name(status)))): \(message.isEmpty ? "no message" : message)")
 }
