@@ -105,10 +105,24 @@ func readTensors(_ list: UnsafePointer<OpaquePointer?>?, _ count: Int64, _ argum
 /// chunk): writes up to `capacity` new handles into `outs` and the number into
 /// `count`; with `outs` NULL only the number. Nothing is written on failure.
 func returningList(_ function: StaticString, _ outs: TensorOut?, _ capacity: Int64, _ count: UnsafeMutablePointer<Int64>?,
+                   countName: String = "count", expected: (() throws -> Int)? = nil,
                    _ body: () throws -> [Tensor]) -> ember_status {
-    guard let count else { return fail(function, EmberError.invalidArgument("argument 'count' is NULL")) }
+    guard let count else { return fail(function, EmberError.invalidArgument("argument '\(countName)' is NULL")) }
     count.pointee = 0
     do {
+        // When the number of results is known beforehand, a caller asking only
+        // for the count, or without room for the results, gets its answer
+        // without them being made (there may be 2^62 of them).
+        if let expected {
+            let n = try expected()
+            if outs == nil {
+                count.pointee = Int64(n)
+                return EMBER_OK
+            }
+            guard capacity >= Int64(n) else {
+                throw EmberError.invalidArgument("capacity \(capacity) is too small for the \(n) results")
+            }
+        }
         let tensors = try body()
         if let outs {
             guard capacity >= Int64(tensors.count) else {

@@ -135,7 +135,7 @@ public func ember_module_new(_ type: UnsafePointer<CChar>?, _ args: UnsafePointe
 public func ember_module_forward_multi(_ m: OpaquePointer?, _ inputs: UnsafePointer<OpaquePointer?>?, _ nInputs: Int64,
                                        _ outputs: UnsafeMutablePointer<OpaquePointer?>?, _ capacity: Int64,
                                        _ nOutputs: UnsafeMutablePointer<Int64>?) -> ember_status {
-    returningList("ember_module_forward_multi", outputs, capacity, nOutputs) {
+    returningList("ember_module_forward_multi", outputs, capacity, nOutputs, countName: "n_outputs") {
         try module(m, "m").forward(readTensors(inputs, nInputs, "inputs"))
     }
 }

@@ -175,7 +175,9 @@ public func ember_stack(_ tensors: UnsafePointer<OpaquePointer?>?, _ count: Int6
 @_cdecl("ember_split") @implementation
 public func ember_split(_ x: OpaquePointer?, _ splitSize: Int64, _ dim: Int64, _ outs: TensorOut?, _ capacity: Int64,
                         _ count: UnsafeMutablePointer<Int64>?) -> ember_status {
-    returningList("ember_split", outs, capacity, count) { try tensor(x, "x").split(Int(splitSize), dim: Int(dim)) }
+    returningList("ember_split", outs, capacity, count, expected: { try tensor(x, "x").splitCount(Int(splitSize), dim: Int(dim)) }) {
+        try tensor(x, "x").split(Int(splitSize), dim: Int(dim))
+    }
 }
 
 @_cdecl("ember_split_sizes") @implementation
@@ -189,7 +191,9 @@ public func ember_split_sizes(_ x: OpaquePointer?, _ splitSizes: UnsafePointer<I
 @_cdecl("ember_chunk") @implementation
 public func ember_chunk(_ x: OpaquePointer?, _ chunks: Int64, _ dim: Int64, _ outs: TensorOut?, _ capacity: Int64,
                         _ count: UnsafeMutablePointer<Int64>?) -> ember_status {
-    returningList("ember_chunk", outs, capacity, count) { try tensor(x, "x").chunk(Int(chunks), dim: Int(dim)) }
+    returningList("ember_chunk", outs, capacity, count, expected: { try tensor(x, "x").chunkCount(Int(chunks), dim: Int(dim)) }) {
+        try tensor(x, "x").chunk(Int(chunks), dim: Int(dim))
+    }
 }
 
 // MARK: - Reordering, tiling, padding

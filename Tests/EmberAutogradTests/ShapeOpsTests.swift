@@ -158,6 +158,21 @@ final class ShapeOpsTests: XCTestCase {
         try ShapeFixture.checkEveryDType("chunk", keepsBool: false) { try ShapeFixture.weightedCat($0[0].chunk(4, dim: -1), dim: -1) }
     }
 
+    /// The counts split and chunk report without making the pieces agree with
+    /// the pieces, and are arithmetic for a 2^62-long dim of an empty tensor.
+    func testSplitAndChunkCounts() throws {
+        let t = try Tensor.zeros([3, 7], dtype: .float32)
+        for size in 1...8 { XCTAssertEqual(try t.splitCount(size, dim: 1), try t.split(size, dim: 1).count) }
+        for chunks in 1...9 { XCTAssertEqual(try t.chunkCount(chunks, dim: -1), try t.chunk(chunks, dim: -1).count) }
+        let empty = try Tensor.zeros([0, 1 << 62], dtype: .float32)
+        XCTAssertEqual(try empty.splitCount(1, dim: 1), 1 << 62)
+        XCTAssertEqual(try empty.splitCount(0, dim: 0), 1)
+        XCTAssertEqual(try empty.chunkCount(Int.max, dim: 0), Int.max)
+        XCTAssertEqual(try empty.chunkCount(3, dim: 1), 3)
+        assertThrows(.invalidArgument, ["split_size must be non-negative"]) { try empty.splitCount(-1, dim: 1) }
+        assertThrows(.invalidArgument, ["greater than 0"]) { try empty.chunkCount(0, dim: 1) }
+    }
+
     func testFloatOnlyCasesMatchTorch() throws {
         try ShapeFixture.checkFloat("pad_reflect") { try $0[0].pad([2, 1], mode: "reflect") }
         try ShapeFixture.checkFloat("pad_reflect_2d") { try $0[0].pad([1, 2, 2, 1], mode: "reflect") }

@@ -53,15 +53,9 @@ extension Tensor {
     /// torch.split(split_size, dim): views of `splitSize` entries along `dim`
     /// (the last may be smaller).
     public func split(_ splitSize: Int, dim: Int = 0) throws -> [Tensor] {
-        guard ndim > 0 else { throw EmberError.invalidArgument("split: expects at least a 1-dimensional tensor") }
+        _ = try splitCount(splitSize, dim: dim)
         let d = try Shapes.normalize(dim, ndim)
         let size = shape[d]
-        guard splitSize >= 0 else {
-            throw EmberError.invalidArgument("split: split_size must be non-negative, got \(splitSize)")
-        }
-        guard splitSize > 0 || size == 0 else {
-            throw EmberError.invalidArgument("split: split_size can only be 0 if dimension size is 0, but got dimension size of \(size)")
-        }
         if size == 0 { return [try narrow(dim: d, start: 0, length: 0)] }
         var parts: [Tensor] = []
         var start = 0
@@ -71,6 +65,21 @@ extension Tensor {
             start += length
         }
         return parts
+    }
+
+    /// How many views `split(splitSize, dim:)` returns, computed without making
+    /// them (a dim of an empty tensor may be 2^62 long); throws as `split` does.
+    public func splitCount(_ splitSize: Int, dim: Int = 0) throws -> Int {
+        guard ndim > 0 else { throw EmberError.invalidArgument("split: expects at least a 1-dimensional tensor") }
+        let d = try Shapes.normalize(dim, ndim)
+        let size = shape[d]
+        guard splitSize >= 0 else {
+            throw EmberError.invalidArgument("split: split_size must be non-negative, got \(splitSize)")
+        }
+        guard splitSize > 0 || size == 0 else {
+            throw EmberError.invalidArgument("split: split_size can only be 0 if dimension size is 0, but got dimension size of \(size)")
+        }
+        return size == 0 ? 1 : (size - 1) / splitSize + 1
     }
 
     /// torch.split(split_sizes, dim): views of the given sizes along `dim`,
@@ -101,13 +110,23 @@ extension Tensor {
     /// torch.chunk(chunks, dim): at most `chunks` views of equal size
     /// (ceil(size / chunks)) along `dim`, the last possibly smaller.
     public func chunk(_ chunks: Int, dim: Int = 0) throws -> [Tensor] {
-        guard ndim > 0 else { throw EmberError.invalidArgument("chunk: expects at least a 1-dimensional tensor") }
-        guard chunks > 0 else { throw EmberError.invalidArgument("chunk: expects `chunks` to be greater than 0, got \(chunks)") }
+        _ = try chunkCount(chunks, dim: dim)
         let d = try Shapes.normalize(dim, ndim)
         let size = shape[d]
         // An empty dimension gives `chunks` empty views, as in torch.
         if size == 0 { return try (0..<chunks).map { _ in try narrow(dim: d, start: 0, length: 0) } }
         return try split(size / chunks + (size % chunks == 0 ? 0 : 1), dim: d)
+    }
+
+    /// How many views `chunk(chunks, dim:)` returns, computed without making
+    /// them; throws as `chunk` does.
+    public func chunkCount(_ chunks: Int, dim: Int = 0) throws -> Int {
+        guard ndim > 0 else { throw EmberError.invalidArgument("chunk: expects at least a 1-dimensional tensor") }
+        guard chunks > 0 else { throw EmberError.invalidArgument("chunk: expects `chunks` to be greater than 0, got \(chunks)") }
+        let d = try Shapes.normalize(dim, ndim)
+        let size = shape[d]
+        if size == 0 { return chunks }
+        return try splitCount(size / chunks + (size % chunks == 0 ? 0 : 1), dim: d)
     }
 
     // MARK: - Reordering
