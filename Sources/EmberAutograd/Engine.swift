@@ -218,7 +218,10 @@ public enum Autograd {
     /// recorded instead.
     static func accumulate(_ g: inout Tensor, into leaf: Tensor, createGraph: Bool) throws {
         if createGraph {
-            leaf.grad = try leaf.grad.map { try $0.add(g) } ?? g
+            // x.backward(x, create_graph: true): store a copy, not x itself,
+            // or x would hold itself as its gradient (a cycle that leaks it).
+            let first = g === leaf ? try g.clone() : g
+            leaf.grad = try leaf.grad.map { try $0.add(g) } ?? first
             return
         }
         if let existing = leaf.grad, !existing.requiresGrad, existing.array.isContiguous {

@@ -167,4 +167,50 @@ final class InPlaceTests: XCTestCase {
         let direct = try Tensor.rand([2, 2], dtype: .float64)
         XCTAssertEqual(square.toDoubles(), direct.toDoubles())
     }
+
+    /// y.mul_(y), y.add_(y), y.div_(y), y.copy_(y) on a tensor in a graph: the
+    /// gradients are those of y*y, 2y, 1 and y, and no node becomes its own
+    /// input (the graph is freed with the tensors).
+    func testInPlaceWithItself() throws {
+        func run(_ op: (Tensor) throws -> Void) throws -> (grad: [Double], value: [Double]) {
+            let t = try vector([3, -2], requiresGrad: true)
+            let y = try t.mul(1)
+            try op(y)
+            try y.sum().backward()
+            return (t.grad?.toDoubles() ?? [], y.toDoubles())
+        }
+        var r = try run { try $0.mul_($0) }                     // d/dt (t*t) = 2t
+        XCTAssertEqual(r.value, [9, 4])
+        XCTAssertEqual(r.grad, [6, -4])
+        r = try run { try $0.add_($0) }                          // d/dt 2t = 2
+        XCTAssertEqual(r.value, [6, -4])
+        XCTAssertEqual(r.grad, [2, 2])
+        r = try run { try $0.div_($0) }                          // t/t = 1: d/dt = 0
+        XCTAssertEqual(r.value, [1, 1])
+        XCTAssertEqual(r.grad, [0, 0])
+        r = try run { try $0.copy_($0) }                         // d/dt t = 1
+        XCTAssertEqual(r.grad, [1, 1])
+        weak var node: Node?
+        do {
+            let t = try vector([3], requiresGrad: true)
+            let y = try t.mul(1)
+            try y.mul_(y)
+            node = y.gradFn
+        }
+        XCTAssertNil(node, "the graph of y.mul_(y) outlived its tensors (a retain cycle)")
+    }
+
+    /// x.backward(x, create_graph: true) on a leaf stores a copy of x as its
+    /// gradient, not x itself (which would hold itself: a leak).
+    func testBackwardWithItselfAsGradientDoesNotHoldItself() throws {
+        weak var weakLeaf: Tensor?
+        do {
+            let x = try vector([1, 2], requiresGrad: true)
+            try x.backward(x, createGraph: true)
+            XCTAssertEqual(x.grad?.toDoubles(), [1, 2])
+            XCTAssertFalse(x.grad === x)
+            weakLeaf = x
+        }
+        XCTAssertNil(weakLeaf, "x.grad = x kept x alive")
+    }
 }

@@ -17,6 +17,7 @@ extension Tensor {
     /// self += alpha * other (torch's add_), other broadcasting to self's shape.
     @discardableResult
     public func add_(_ other: Tensor, alpha: Double = 1) throws -> Tensor {
+        let other = try unaliased(other)
         let scaled = alpha == 1 ? other : try GradMode.with(false) { try Tensor(Kernels.binary(.mul, other.array, scalar: alpha)) }
         return try updateInPlace("add_", with: [other]) {
             try Kernels.binary(.add, array, scaled.array)
@@ -40,6 +41,7 @@ extension Tensor {
     /// self *= other (torch's mul_). d/dself = other, d/dother = the old self.
     @discardableResult
     public func mul_(_ other: Tensor) throws -> Tensor {
+        let other = try unaliased(other)
         // The old values are needed for other's gradient only; keep a copy then.
         let old = Tensor.recording(other) ? Tensor(try array.contiguous(force: true)) : nil
         return try updateInPlace("mul_", with: [other], saving: [other] + (old.map { [$0] } ?? [])) {
@@ -60,6 +62,7 @@ extension Tensor {
     /// self /= other (torch's div_, true division).
     @discardableResult
     public func div_(_ other: Tensor) throws -> Tensor {
+        let other = try unaliased(other)
         let old = Tensor.recording(other) ? Tensor(try array.contiguous(force: true)) : nil
         return try updateInPlace("div_", with: [other], saving: [other] + (old.map { [$0] } ?? [])) {
             try Kernels.binary(.div, array, other.array)
@@ -118,6 +121,7 @@ extension Tensor {
     /// into self (torch's copy_). The gradient flows to source, not to the old values.
     @discardableResult
     public func copy_(_ source: Tensor) throws -> Tensor {
+        let source = try unaliased(source)
         let target = try Shapes.broadcast(source.shape, shape)
         guard target == shape else {
             throw EmberError.shape("copy_: the source of shape \(describe(source.shape)) does not broadcast to the destination's shape \(describe(shape))")
@@ -162,6 +166,18 @@ extension Tensor {
         if isView {
             throw EmberError.state("\(op): in-place operation on a view of a tensor that requires grad is not supported; clone() the view first")
         }
+    }
+
+    /// `other` itself, or, when it is self and the op will be recorded, a copy
+    /// of self's current values with self's current history. Without it,
+    /// `y.mul_(y)` would make the node an input of itself (a retain cycle that
+    /// leaks the graph) and save values the op then overwrites.
+    func unaliased(_ other: Tensor) throws -> Tensor {
+        guard other === self, GradMode.isEnabled, requiresGrad else { return other }
+        let snapshot = Tensor(try array.contiguous(force: true))
+        snapshot.requiresGrad = true
+        snapshot.gradFn = gradFn
+        return snapshot
     }
 
     /// The shared path of the arithmetic in-place ops: compute the new value
