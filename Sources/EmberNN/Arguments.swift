@@ -232,17 +232,23 @@ struct ArgumentParser {
         (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95 || (!first && b >= 48 && b <= 57)
     }
 
-    mutating func parseValue() throws -> ArgumentValue {
+    /// How deep tuples may nest. No module argument nests more than twice;
+    /// the parser recurses once per level, so the limit keeps the stack (of
+    /// any thread, even a 256 KiB one) safe from "((((...1...))))".
+    static let maxNesting = 32
+
+    mutating func parseValue(depth: Int = 0) throws -> ArgumentValue {
         skipSpace()
         guard i < bytes.count else { throw error("missing value") }
         let c = bytes[i]
         if c == UInt8(ascii: "(") || c == UInt8(ascii: "[") {
+            guard depth < Self.maxNesting else { throw error("tuples nested more than \(Self.maxNesting) deep") }
             let close = c == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "]")
             i += 1
             var items: [ArgumentValue] = []
             skipSpace()
             while i < bytes.count && bytes[i] != close {
-                items.append(try parseValue())
+                items.append(try parseValue(depth: depth + 1))
                 skipSpace()
                 if i < bytes.count && bytes[i] == UInt8(ascii: ",") { i += 1; skipSpace() }
             }
