@@ -12,7 +12,7 @@ public func ember_dataloader_new(_ inputs: OpaquePointer?, _ targets: OpaquePoin
     out.pointee = nil
     return call("ember_dataloader_new") {
         let x = try tensor(inputs, "inputs"), y = try tensor(targets, "targets")
-        guard batchSize >= 1 && batchSize <= Int64(Int32.max) * 1024 else {
+        guard batchSize >= 1 else {
             throw EmberError.invalidArgument("batch_size should be a positive integer, got \(batchSize)")
         }
         out.pointee = Handles.loaders.insert(try DataLoader(inputs: x, targets: y, batchSize: Int(batchSize), shuffle: shuffle))

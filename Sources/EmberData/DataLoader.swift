@@ -42,7 +42,9 @@ public final class DataLoader {
 
     /// Batches per epoch (len(loader) in torch).
     public var batchCount: Int {
-        dropLast ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize
+        // Rounded up without forming sampleCount + batchSize - 1, which
+        // overflows for a batch_size near Int.max.
+        dropLast || sampleCount == 0 ? sampleCount / batchSize : (sampleCount - 1) / batchSize + 1
     }
 
     /// The next batch, or nil at the end of an epoch; the call after a nil starts a new epoch.
