@@ -259,6 +259,16 @@ extension NDArray {
         return order
     }
 
+    /// offset + i * stride, the offset of a view. Only a tensor without
+    /// elements can overflow it (a dim of one may be 2^62 long, and its
+    /// strides wrap); its offset is never read, so it keeps its own then.
+    @inline(__always)
+    func shiftedOffset(_ i: Int, _ stride: Int) -> Int {
+        let (step, o1) = i.multipliedReportingOverflow(by: stride)
+        let (shifted, o2) = offset.addingReportingOverflow(step)
+        return o1 || o2 ? offset : shifted
+    }
+
     /// torch.narrow(dim, start, length): `length` entries from `start` (which
     /// may be negative, counting from the end), a view.
     public func narrowed(dim: Int, start: Int, length: Int) throws -> NDArray {
@@ -275,7 +285,7 @@ extension NDArray {
         }
         var newShape = shape
         newShape[d] = length
-        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: strides, offset: offset + first * strides[d])
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: strides, offset: shiftedOffset(first, strides[d]))
     }
 
     /// Python's slice clamping: the first index and the number of entries of
@@ -297,8 +307,8 @@ extension NDArray {
         var newShape = shape, newStrides = strides
         newShape[d] = count
         // A single entry needs no stride; avoiding the product keeps huge steps from overflowing.
-        newStrides[d] = count > 1 ? strides[d] * step : strides[d]
-        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset + first * strides[d])
+        newStrides[d] = count > 1 ? strides[d] &* step : strides[d]   // wraps only for a tensor without elements
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: shiftedOffset(first, strides[d]))
     }
 
     /// torch.select(dim, index): the slice at `index` (negative counts from
@@ -314,7 +324,7 @@ extension NDArray {
         var newShape = shape, newStrides = strides
         newShape.remove(at: d)
         newStrides.remove(at: d)
-        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: offset + i * strides[d])
+        return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: shiftedOffset(i, strides[d]))
     }
 
     /// Whether two elements of this view alias the same memory (stride 0 over size > 1).

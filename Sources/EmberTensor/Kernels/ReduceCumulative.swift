@@ -147,6 +147,6 @@ extension Kernels {
     static func narrowed(_ x: NDArray, _ d: Int, _ start: Int, _ length: Int) -> NDArray {
         var shape = x.shape
         shape[d] = length
-        return NDArray(storage: x.storage, dtype: x.dtype, shape: shape, strides: x.strides, offset: x.offset + start * x.strides[d])
+        return NDArray(storage: x.storage, dtype: x.dtype, shape: shape, strides: x.strides, offset: x.shiftedOffset(start, x.strides[d]))
     }
 }

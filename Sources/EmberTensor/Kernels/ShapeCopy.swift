@@ -98,7 +98,9 @@ extension Kernels {
         // Read through a view with negated strides; it never leaves this function.
         var strides = x.strides
         var offset = x.offset
-        if x.ndim > 0 {
+        // Without elements there is nothing to reverse, and a dim of such a
+        // tensor may be 2^62 long: its offset arithmetic would overflow.
+        if x.ndim > 0 && x.count > 0 {
             for d in chosen where x.shape[d] > 1 {
                 offset += (x.shape[d] - 1) * strides[d]
                 strides[d] = -strides[d]
