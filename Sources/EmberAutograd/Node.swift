@@ -180,6 +180,20 @@ public final class Node {
 // MARK: - Recording
 
 extension Tensor {
+    /// What a node keeps of a tensor it saves. A leaf that requires grad is
+    /// kept as an alias (same values, same version counter) whose gradient
+    /// goes to the leaf's accumulator, which refers to the leaf weakly: a
+    /// gradient recorded with create_graph, stored in the leaf's .grad, would
+    /// otherwise hold the leaf through its own graph, a cycle nothing frees.
+    var savedForm: Tensor {
+        guard gradFn == nil && requiresGrad else { return self }
+        let alias = Tensor(array, requiresGrad: true)
+        alias.accumulator = gradientEdge()
+        alias.isView = isView
+        alias.viewVersion = viewVersion
+        return alias
+    }
+
     /// Whether an op on `a` and `b` records a node (the two-input case without
     /// a variadic array).
     @inlinable
@@ -212,7 +226,7 @@ extension Tensor {
                 stale = input.gradFn?.name ?? "a view"
             }
         }
-        let node = Node(name: name, edges: edges, saved: ContiguousArray(saving), savedOutput: saveOutput ? value : nil,
+        let node = Node(name: name, edges: edges, saved: ContiguousArray(saving.map(\.savedForm)), savedOutput: saveOutput ? value : nil,
                         outputShape: value.shape, outputDType: value.dtype, backward: backward)
         if let stale {
             node.failure = EmberError.state("backward: \(name) used a view (made by \(stale)) whose base was modified in place after the view was made; make the view again after the in-place operation")
