@@ -124,14 +124,26 @@ extension PoolGeometry {
     /// torch's pooling_output_shape: floor (or ceil) of the windows that fit,
     /// where a last window that would start in the right padding is dropped.
     static func outputSize(_ op: String, _ size: Int, _ k: Int, _ pad: Int, _ stride: Int, _ dilation: Int, _ ceil: Bool) throws -> Int {
-        let (span, o1) = (k - 1).multipliedReportingOverflow(by: dilation)
-        let (padded, o2) = size.addingReportingOverflow(2 * pad)
-        let (numerator, o3) = (padded - 1).subtractingReportingOverflow(span)
-        let (adjusted, o4) = numerator.addingReportingOverflow(ceil ? stride - 1 : 0)
-        guard !(o1 || o2 || o3 || o4) else { throw EmberError.invalidArgument("\(op): kernel, padding or dilation too large") }
+        guard stride > 0 else { throw EmberError.invalidArgument("\(op): stride must be greater than zero, got \(stride)") }
+        // Every step checked: the arguments come straight from C.
+        let (twoPad, o0) = pad.multipliedReportingOverflow(by: 2)
+        let (km1, o1) = k.subtractingReportingOverflow(1)
+        let (span, o2) = km1.multipliedReportingOverflow(by: dilation)
+        let (padded, o3) = size.addingReportingOverflow(twoPad)
+        let (numerator, o4) = (padded &- 1).subtractingReportingOverflow(span)
+        let (adjusted, o5) = numerator.addingReportingOverflow(ceil ? stride - 1 : 0)
+        guard !(o0 || o1 || o2 || o3 || o4 || o5 || padded == .min) else {
+            throw EmberError.invalidArgument("\(op): kernel, padding or dilation too large")
+        }
         // Floor division (numerator may be negative).
-        var out = (adjusted >= 0 ? adjusted / stride : -((-adjusted + stride - 1) / stride)) + 1
-        if ceil && (out - 1).multipliedReportingOverflow(by: stride).partialValue >= size + pad { out -= 1 }
+        var quotient = adjusted / stride
+        if adjusted % stride != 0 && adjusted < 0 { quotient -= 1 }
+        let (windows, o6) = quotient.addingReportingOverflow(1)
+        guard !o6 else { throw EmberError.invalidArgument("\(op): kernel, padding or dilation too large") }
+        var out = windows
+        let (lastStart, o7) = (out - 1).multipliedReportingOverflow(by: stride)
+        let (limit, o8) = size.addingReportingOverflow(pad)
+        if ceil && !o7 && !o8 && lastStart >= limit { out -= 1 }
         return out
     }
 }

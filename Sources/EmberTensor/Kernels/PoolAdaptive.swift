@@ -71,16 +71,23 @@ extension Kernels {
         guard output.contains(0) || (input[n - 2] > 0 && input[n - 1] > 0) else {
             throw EmberError.shape("\(op): cannot pool an empty input \(describe(input)) to \(describe(output))")
         }
+        // Nothing to pool into: no windows (a spatial size may then be 2^62).
+        guard try Shapes.count(output) > 0 else { return ([], []) }
         return (try windows(op, input[n - 2], output[n - 2]), try windows(op, input[n - 1], output[n - 1]))
     }
 
     static func windows(_ op: String, _ size: Int, _ count: Int) throws -> [Range<Int>] {
         guard count > 0 else { return [] }
+        // The window list is made before the output, whose allocation would
+        // refuse such a size: refuse it here, as an array growth cannot.
+        guard count <= 1 << 32 else {
+            throw EmberError.outOfMemory("\(op): cannot allocate the windows of an output size of \(count)")
+        }
         return try (0..<count).map { i in
             let (a, o1) = i.multipliedReportingOverflow(by: size)
             let (b, o2) = (i + 1).multipliedReportingOverflow(by: size)
             guard !o1 && !o2 else { throw EmberError.invalidArgument("\(op): output size \(count) is too large for input size \(size)") }
-            return (a / count)..<((b + count - 1) / count)
+            return (a / count)..<(b / count + (b % count == 0 ? 0 : 1))
         }
     }
 
