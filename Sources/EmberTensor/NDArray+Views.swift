@@ -134,7 +134,9 @@ extension NDArray {
         }
         let d = try Shapes.normalize(dim, ndim + 1)
         var shape = self.shape, strides = self.strides
-        let s = d < ndim ? strides[d] * shape[d] : 1
+        // The stride of a size-1 dim is never used to step; wrapping (possible
+        // only without elements, with a 2^62-long dim) is harmless.
+        let s = d < ndim ? strides[d] &* shape[d] : 1
         shape.insert(1, at: d)
         strides.insert(s, at: d)
         return NDArray(storage: storage, dtype: dtype, shape: shape, strides: strides, offset: offset)

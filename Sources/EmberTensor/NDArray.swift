@@ -56,7 +56,9 @@ public struct NDArray {
 
     /// The first element's address.
     @inlinable public var rawPointer: UnsafeMutableRawPointer {
-        storage.base + offset * dtype.itemSize
+        // Wrapping: a view without elements may carry an offset that no
+        // element is ever read at (its dims and strides may be 2^62 large).
+        storage.base + offset &* dtype.itemSize
     }
 
     /// The first element's address, typed. `T` must match `dtype`.
