@@ -65,6 +65,11 @@ public final class DataLoader {
 
     private func startEpoch() throws {
         let n = sampleCount
+        // The order is an array of n indices: refuse what cannot be allocated
+        // (a dataset without elements may have 2^62 rows) before making it.
+        guard n <= Int(Int32.max) else {
+            throw EmberError.outOfMemory("DataLoader: cannot allocate the sample order of \(n) samples")
+        }
         order = GlobalGenerator.withState { g -> [Int] in
             _ = g.randomInt63()  // torch's _BaseDataLoaderIter base seed
             guard shuffle else { return Array(0..<n) }
