@@ -104,8 +104,12 @@ static void bug(const char *what, const char *function, ember_status s) {
 }
 
 /* Checks a status and, on failure, the message and the out-parameters. */
+static int trace = -1;   /* API_FUZZ_TRACE=1: print every checked call and its status (to reproduce a crash) */
+
 static ember_status check(const char *function, ember_status s, void **outs, int nouts) {
     int i;
+    if (trace < 0) trace = getenv("API_FUZZ_TRACE") != NULL;
+    if (trace) fprintf(stderr, "api_fuzz: %s -> %s%s%s\n", function, ember_status_name(s), s ? ": " : "", s ? ember_last_error() : "");
     if ((unsigned)s > (unsigned)EMBER_ERR_INTERNAL) bug("a status that is not an ember_status", function, s);
     if (s == EMBER_ERR_INTERNAL) bug("an internal error", function, s);
     if (s != EMBER_OK) {
@@ -170,20 +174,34 @@ static ember_scheduler *scheduler_arg(input *in) {
     return b < 250 ? schedulers[b % NS] : (ember_scheduler *)(void *)optimizers[0];
 }
 
+/* Releases a tensor or module handle as a careful caller does after a
+   backward with create_graph: the gradient's graph may refer to its leaf (a
+   reference cycle, as in torch; see ember_tensor_backward_ex), so the
+   gradients are cleared first. */
+static void drop_tensor(ember_tensor *t) {
+    if (t && ember_tensor_zero_grad(t) != EMBER_OK) { /* not a leaf: nothing to clear */ }
+    ember_tensor_free(t);
+}
+
+static void drop_module(ember_module *m) {
+    if (m && ember_module_zero_grad(m) != EMBER_OK) { /* cannot fail for a live module */ }
+    ember_module_free(m);
+}
+
 /* Keeps a result in the pool (in place of a random slot's tensor); results
    above 4096 elements are dropped, so sizes cannot compound from step to step. */
 static void put_tensor(input *in, ember_tensor *t) {
     int slot = u8(in) % NT;
     if (!t) return;
     if (ember_tensor_numel(t) > 4096) {
-        ember_tensor_free(t);
+        drop_tensor(t);
         return;
     }
     if (tensors[slot] && !dead_tensor) {
         dead_tensor = tensors[slot];
-        ember_tensor_free(dead_tensor);                      /* keep one freed handle for misuse */
+        drop_tensor(dead_tensor);                      /* keep one freed handle for misuse */
     } else {
-        ember_tensor_free(tensors[slot]);
+        drop_tensor(tensors[slot]);
     }
     tensors[slot] = t;
 }
@@ -191,7 +209,7 @@ static void put_tensor(input *in, ember_tensor *t) {
 static void put_module(input *in, ember_module *m) {
     int slot = u8(in) % NM;
     if (!m) return;
-    ember_module_free(modules[slot]);
+    drop_module(modules[slot]);
     modules[slot] = m;
 }
 
@@ -211,12 +229,12 @@ static void put_scheduler(input *in, ember_scheduler *s) {
 
 static void reset(void) {
     int i;
-    for (i = 0; i < NT; i++) { ember_tensor_free(tensors[i]); tensors[i] = NULL; }
+    for (i = 0; i < NT; i++) { drop_tensor(tensors[i]); tensors[i] = NULL; }
     for (i = 0; i < NS; i++) { ember_scheduler_free(schedulers[i]); schedulers[i] = NULL; }
     for (i = 0; i < NO; i++) { ember_optimizer_free(optimizers[i]); optimizers[i] = NULL; }
     for (i = 0; i < NL; i++) { ember_dataloader_free(loaders[i]); loaders[i] = NULL; }
     for (i = 0; i < NF; i++) { ember_function_free(functions[i]); functions[i] = NULL; }
-    for (i = 0; i < NM; i++) { ember_module_free(modules[i]); modules[i] = NULL; }
+    for (i = 0; i < NM; i++) { drop_module(modules[i]); modules[i] = NULL; }
     dead_tensor = NULL;
     dead_module = NULL;
 }
@@ -817,8 +835,8 @@ static void step(input *in) {
         uint8_t which = u8(in);
         int slot = u8(in);
         switch (which % 5) {
-        case 0: ember_tensor_free(tensors[slot % NT]); tensors[slot % NT] = NULL; break;
-        case 1: ember_module_free(modules[slot % NM]); modules[slot % NM] = NULL; break;
+        case 0: drop_tensor(tensors[slot % NT]); tensors[slot % NT] = NULL; break;
+        case 1: drop_module(modules[slot % NM]); modules[slot % NM] = NULL; break;
         case 2: ember_optimizer_free(optimizers[slot % NO]); optimizers[slot % NO] = NULL; break;
         case 3: ember_scheduler_free(schedulers[slot % NS]); schedulers[slot % NS] = NULL; break;
         default: ember_tensor_free(dead_tensor); ember_module_free((ember_module *)(void *)tensors[slot % NT]); break;
@@ -828,7 +846,7 @@ static void step(input *in) {
     case 61: { /* a module freed while still referenced by the pool (for misuse later) */
         int slot = u8(in) % NM;
         if (modules[slot]) {
-            ember_module_free(modules[slot]);
+            drop_module(modules[slot]);
             dead_module = modules[slot];
             modules[slot] = NULL;
         }

@@ -5,11 +5,13 @@
    library survives random call sequences between the real fuzzing runs
    (`make fuzz`, which needs a coverage-instrumented build).
 
-   Usage: replay [-n COUNT] [FILE...]   (a failure aborts, as under libFuzzer;
+   Usage: replay [-n COUNT] [-s SEED] [FILE...]   (a failure aborts, as under libFuzzer;
    the input that was running is then written to replay-crash-N, which
    `replay replay-crash-N` or the libFuzzer build reproduces) */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +26,16 @@ static long current_index = -1;
 
 /* On a crash: save the input that caused it, then die of the same signal. */
 static void on_crash(int sig) {
+    /* Only async-signal-safe calls: the crash may be inside malloc. */
     char name[64];
-    FILE *f;
+    int fd;
     snprintf(name, sizeof name, "replay-crash-%ld", current_index);
-    f = fopen(name, "wb");
-    if (f) {
-        fwrite(buf, 1, current_size, f);
-        fclose(f);
+    fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        if (write(fd, buf, current_size) < 0) { /* nothing more to do in a dying process */ }
+        close(fd);
     }
-    fprintf(stderr, "replay: input %ld died of signal %d; saved as %s\n", current_index, sig, name);
+    if (write(2, "replay: an input died of a signal; saved as ", 44) < 0 || write(2, name, strlen(name)) < 0 || write(2, "\n", 1) < 0) {}
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -56,6 +59,7 @@ int main(int argc, char **argv) {
         FILE *f;
         size_t n;
         if (!strcmp(argv[a], "-n") && a + 1 < argc) { count = atol(argv[++a]); continue; }
+        if (!strcmp(argv[a], "-s") && a + 1 < argc) { seed = (uint64_t)atol(argv[++a]); continue; }
         f = fopen(argv[a], "rb");
         if (!f) { perror(argv[a]); return 2; }
         n = fread(buf, 1, sizeof buf, f);

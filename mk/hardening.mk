@@ -223,13 +223,14 @@ fuzz: fuzz-lib $(addprefix $(FUZZ_BUILD)/out/,$(FUZZ_HARNESSES))
 	done
 
 # A quick smoke for `make test`: the harnesses linked with fuzz/replay.c (no
-# libFuzzer, no instrumentation; GNU C, as libFuzzer builds them) against the release library, run on their
+# libFuzzer, no instrumentation; GNU C with the same compiler as the fuzzer, so that inputs
+# replay the same calls) against the release library, run on their
 # corpus and FUZZ_SMOKE_INPUTS random inputs from a fixed seed.
 FUZZ_SMOKE_INPUTS ?= 2000
 
 $(OUT)/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/replay.c include/ember.h include/ember/*.h | lib
 	@mkdir -p $(OUT)/fuzz
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -Iinclude $< fuzz/replay.c -o $@ $(LINK_EMBER) -lm
+	$(HARDENING_CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -Iinclude $< fuzz/replay.c -o $@ $(LINK_EMBER) -lm
 
 fuzz-smoke: lib $(addprefix $(OUT)/fuzz/,$(FUZZ_HARNESSES))
 	@set -e; for h in $(FUZZ_HARNESSES); do \
