@@ -174,17 +174,16 @@ static ember_scheduler *scheduler_arg(input *in) {
     return b < 250 ? schedulers[b % NS] : (ember_scheduler *)(void *)optimizers[0];
 }
 
-/* Releases a tensor or module handle as a careful caller does after a
-   backward with create_graph: the gradient's graph may refer to its leaf (a
-   reference cycle, as in torch; see ember_tensor_backward_ex), so the
-   gradients are cleared first. */
+/* Releases a tensor or module handle, clearing its gradients first half of
+   the time (by a bit of the handle, so a run stays reproducible), so both orders are
+   exercised; neither may leak (see ember_tensor_backward_ex). */
 static void drop_tensor(ember_tensor *t) {
-    if (t && ember_tensor_zero_grad(t) != EMBER_OK) { /* not a leaf: nothing to clear */ }
+    if (t && ((uintptr_t)t >> 4) % 2 && ember_tensor_zero_grad(t) != EMBER_OK) { /* not a leaf: nothing to clear */ }
     ember_tensor_free(t);
 }
 
 static void drop_module(ember_module *m) {
-    if (m && ember_module_zero_grad(m) != EMBER_OK) { /* cannot fail for a live module */ }
+    if (m && ((uintptr_t)m >> 4) % 2 && ember_module_zero_grad(m) != EMBER_OK) { /* cannot fail for a live module */ }
     ember_module_free(m);
 }
 

@@ -48,10 +48,9 @@ EMBER_NODISCARD ember_status ember_tensor_backward(const ember_tensor *t, const 
  * ember_tensor_backward with torch's options: `retain_graph` keeps the graph
  * for another backward; `create_graph` records the backward pass itself, so
  * the gradients can be differentiated again (higher-order derivatives).
- * As in torch, a gradient recorded with `create_graph` may keep its leaf
- * alive through its own graph (a reference cycle): clear it with
- * ember_tensor_zero_grad (or ember_module_zero_grad, ember_optimizer_zero_grad)
- * when done, or the leaf is never freed.
+ * Unlike torch, a gradient recorded with `create_graph` does not keep its
+ * leaf alive through its own graph (graphs refer to leaves weakly), so no
+ * reference cycle forms and nothing needs clearing before the leaf is freed.
  */
 EMBER_NODISCARD ember_status ember_tensor_backward_ex(const ember_tensor *t, const ember_tensor *gradient, bool retain_graph, bool create_graph);
 
