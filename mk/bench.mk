@@ -6,6 +6,7 @@
 #   make bench-seed     the seed network's training step alone
 #   make bench-ops      elementwise and reduction kernels on 1e6 elements beside numpy
 
+# bench/dist_*.c link libember_dist.so: mk/dist.mk builds them (bench_dist).
 BENCH_PROGS   := $(patsubst bench/%.c,$(OUT)/bin/bench_%,$(filter-out bench/dist_%.c,$(wildcard bench/*.c)))
 BLAS_LIBS     = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 BLAS_CFLAGS   = $(shell pkg-config --cflags openblas 2>/dev/null)
