@@ -84,9 +84,12 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(previous)
         final class Box: @unchecked Sendable { var enabled = false }
         let box = Box()
-        let thread = Thread { box.enabled = GradMode.isEnabled }
+        // A semaphore, not polling isFinished: it orders the thread's write
+        // before the read below (ThreadSanitizer checks this test).
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { box.enabled = GradMode.isEnabled; done.signal() }
         thread.start()
-        while !thread.isFinished { usleep(1000) }
+        done.wait()
         XCTAssertTrue(box.enabled)                         // a new thread starts enabled
         XCTAssertFalse(GradMode.isEnabled)
         GradMode.set(true)
