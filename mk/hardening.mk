@@ -107,7 +107,8 @@ TEST_EXTRA += check-api check-abi misuse stress fuzz-smoke
 MEMCHECK_ARGS_digits_cnn := $(CURDIR)/examples/data/digits.csv.gz 1
 MEMCHECK_ARGS_char_lm    := $(CURDIR)/README.md 10 40
 MEMCHECK_SHORT           := $(if $(MEMCHECK_FULL),,digits_cnn char_lm)
-EXAMPLE_NAMES            := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+# dist_* examples run under mpirun against libember_dist (mk/dist.mk), not here.
+EXAMPLE_NAMES            := $(patsubst examples/%.c,%,$(filter-out examples/dist_%.c,$(wildcard examples/*.c)))
 
 memcheck-all: lib
 	@$(MAKE) --no-print-directory $(addprefix memcheck-example-,$(EXAMPLE_NAMES)) $(addprefix memcheck-test-,$(notdir $(CTESTS)) stress)
