@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* Optional in a harness, as under libFuzzer (safetensors_fuzz.c has none). */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t buf[1024];
@@ -54,7 +55,7 @@ int main(int argc, char **argv) {
     int a;
     static const int signals[] = {SIGILL, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGTRAP};
     for (a = 0; a < (int)(sizeof signals / sizeof signals[0]); a++) signal(signals[a], on_crash);
-    LLVMFuzzerInitialize(&argc, &argv);
+    if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     for (a = 1; a < argc; a++) {
         FILE *f;
         size_t n;
