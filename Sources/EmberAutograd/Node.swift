@@ -180,13 +180,24 @@ public final class Node {
 // MARK: - Recording
 
 extension Tensor {
-    /// What a node keeps of a tensor it saves. A leaf that requires grad is
+    /// What a node keeps of a tensor it saves: never the tensor object itself
+    /// when it takes part in a graph. A leaf that requires grad is
     /// kept as an alias (same values, same version counter) whose gradient
     /// goes to the leaf's accumulator, which refers to the leaf weakly: a
     /// gradient recorded with create_graph, stored in the leaf's .grad, would
     /// otherwise hold the leaf through its own graph, a cycle nothing frees.
     var savedForm: Tensor {
-        guard gradFn == nil && requiresGrad else { return self }
+        // A non-leaf is kept with the history it has now (torch's
+        // SavedVariable keeps the grad_fn at save time): an in-place op that
+        // later rebases the tensor onto a node saving a result of this one
+        // (m.mul_(logit(m))) would otherwise close a cycle.
+        if let gradFn {
+            let alias = Tensor(array, gradFn: gradFn)
+            alias.isView = isView
+            alias.viewVersion = viewVersion
+            return alias
+        }
+        guard requiresGrad else { return self }
         let alias = Tensor(array, requiresGrad: true)
         alias.accumulator = gradientEdge()
         alias.isView = isView
