@@ -57,7 +57,7 @@ $(OUT)/bin/%: examples/%.c examples/common.h include/ember.h include/ember/*.h |
 	@mkdir -p $(OUT)/bin
 	$(CC) $(CSTRICT) -O2 -Iinclude $< -o $@ -L$(OUT)/lib -lember -lm -Wl,-rpath,'$$ORIGIN/../lib'
 
-$(OUT)/tests/%: Tests/c/%.c include/ember.h include/ember/*.h | lib
+$(OUT)/tests/%: Tests/c/%.c Tests/c/check.h include/ember.h include/ember/*.h | lib
 	@mkdir -p $(OUT)/tests
 	$(CC) $(CSTRICT) -O1 -g -Iinclude $< -o $@ -L$(OUT)/lib -lember -lm -Wl,-rpath,'$$ORIGIN/../lib'
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the examples: error checking, a live progress line with
-   loss, rate and ETA, and a CSV loss curve. Plain C99 (plus POSIX clocks). */
+   loss, rate and ETA, a CSV loss curve, and the digits data set's loader.
+   Plain C99 (plus POSIX clocks and popen). */
 #ifndef EMBER_EXAMPLES_COMMON_H
 #define EMBER_EXAMPLES_COMMON_H
 
@@ -72,6 +73,50 @@ static FILE *csv_open(const char *path, const char *header) {
     }
     fprintf(f, "%s\n", header);
     return f;
+}
+
+/* The handwritten digits of digits_cnn.c and dist_digits.c (UCI, 8x8 images;
+   see examples/data/README.md). */
+enum { DIGITS_SAMPLES = 1797, DIGITS_PIXELS = 64, DIGITS_CLASSES = 10 };
+
+/* Reads the gzip-compressed CSV through gzip(1): 64 pixel values 0..16, then the
+   label, into images (scaled to 0..1) and labels. The file is ordered by
+   writer; shuffle (a fixed permutation, so every run and every rank gets the
+   same one) so that the held-out set is a random sample of the same
+   distribution. Exits with a message on a file it cannot read.
+   Inline only so that the examples that do not call it build with -Werror
+   (an unused plain static function is a warning). */
+static inline void load_digits(const char *path, float images[][DIGITS_PIXELS], int64_t labels[]) {
+    char command[1024];
+    snprintf(command, sizeof command, "gzip -dc '%s'", path);
+    FILE *f = popen(command, "r");
+    if (!f) { fprintf(stderr, "cannot run gzip on %s\n", path); exit(1); }
+    for (int i = 0; i < DIGITS_SAMPLES; i++) {
+        for (int j = 0; j < DIGITS_PIXELS; j++) {
+            int v;
+            if (fscanf(f, "%d,", &v) != 1) { fprintf(stderr, "%s: bad pixel at sample %d\n", path, i); exit(1); }
+            images[i][j] = (float)v / 16.0f;
+        }
+        long label;
+        if (fscanf(f, "%ld", &label) != 1 || label < 0 || label >= DIGITS_CLASSES) {
+            fprintf(stderr, "%s: bad label at sample %d\n", path, i);
+            exit(1);
+        }
+        labels[i] = label;
+    }
+    pclose(f);
+    unsigned long state = 2024;
+    for (int i = DIGITS_SAMPLES - 1; i > 0; i--) {
+        state = state * 6364136223846793005UL + 1442695040888963407UL;
+        int j = (int)((state >> 33) % (unsigned long)(i + 1));
+        float pixels[DIGITS_PIXELS];
+        memcpy(pixels, images[i], sizeof pixels);
+        memcpy(images[i], images[j], sizeof pixels);
+        memcpy(images[j], pixels, sizeof pixels);
+        int64_t l = labels[i];
+        labels[i] = labels[j];
+        labels[j] = l;
+    }
 }
 
 #endif

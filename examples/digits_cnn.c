@@ -10,46 +10,10 @@
    looks at. Exits 0 when the held-out accuracy reaches 97%. */
 #include "common.h"
 
-enum { SAMPLES = 1797, PIXELS = 64, CLASSES = 10, TEST = 360, TRAIN = SAMPLES - TEST, BATCH = 32 };
+enum { SAMPLES = DIGITS_SAMPLES, PIXELS = DIGITS_PIXELS, TEST = 360, TRAIN = SAMPLES - TEST, BATCH = 32 };
 
 static float images[SAMPLES][PIXELS];
 static int64_t labels[SAMPLES];
-
-/* Reads the gzip-compressed CSV through gzip(1): 64 pixel values 0..16, then the label. */
-static void load_digits(const char *path) {
-    char command[1024];
-    snprintf(command, sizeof command, "gzip -dc '%s'", path);
-    FILE *f = popen(command, "r");
-    if (!f) { fprintf(stderr, "cannot run gzip on %s\n", path); exit(1); }
-    for (int i = 0; i < SAMPLES; i++) {
-        for (int j = 0; j < PIXELS; j++) {
-            int v;
-            if (fscanf(f, "%d,", &v) != 1) { fprintf(stderr, "%s: bad pixel at sample %d\n", path, i); exit(1); }
-            images[i][j] = (float)v / 16.0f;
-        }
-        long label;
-        if (fscanf(f, "%ld", &label) != 1 || label < 0 || label >= CLASSES) {
-            fprintf(stderr, "%s: bad label at sample %d\n", path, i);
-            exit(1);
-        }
-        labels[i] = label;
-    }
-    pclose(f);
-    /* The file is ordered by writer; shuffle (a fixed permutation) so that the
-       held-out set is a random sample of the same distribution. */
-    unsigned long state = 2024;
-    for (int i = SAMPLES - 1; i > 0; i--) {
-        state = state * 6364136223846793005UL + 1442695040888963407UL;
-        int j = (int)((state >> 33) % (unsigned long)(i + 1));
-        float pixels[PIXELS];
-        memcpy(pixels, images[i], sizeof pixels);
-        memcpy(images[i], images[j], sizeof pixels);
-        memcpy(images[j], pixels, sizeof pixels);
-        int64_t l = labels[i];
-        labels[i] = labels[j];
-        labels[j] = l;
-    }
-}
 
 /* conv(1->16) relu pool conv(16->32) relu pool flatten linear(128->64) relu linear(64->10) */
 static ember_module *make_model(void) {
@@ -132,7 +96,7 @@ static void write_saliency(ember_module *model, int sample, int k) {
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "examples/data/digits.csv.gz";
     int epochs = argc > 2 ? atoi(argv[2]) : 15;
-    load_digits(path);
+    load_digits(path, images, labels);
     ember_manual_seed(0);
 
     /* After the shuffle, the last 360 samples are held out. */

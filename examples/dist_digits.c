@@ -14,45 +14,10 @@
 #include "common.h"
 #include <ember_dist.h>
 
-enum { SAMPLES = 1797, PIXELS = 64, CLASSES = 10, TEST = 360, TRAIN = SAMPLES - TEST, BATCH = 16 };
+enum { SAMPLES = DIGITS_SAMPLES, PIXELS = DIGITS_PIXELS, TEST = 360, TRAIN = SAMPLES - TEST, BATCH = 16 };
 
 static float images[SAMPLES][PIXELS];
 static int64_t labels[SAMPLES];
-
-/* Reads the gzip-compressed CSV through gzip(1): 64 pixel values 0..16, then the
-   label, and shuffles it with digits_cnn's fixed permutation (every rank alike). */
-static void load_digits(const char *path) {
-    char command[1024];
-    snprintf(command, sizeof command, "gzip -dc '%s'", path);
-    FILE *f = popen(command, "r");
-    if (!f) { fprintf(stderr, "cannot run gzip on %s\n", path); exit(1); }
-    for (int i = 0; i < SAMPLES; i++) {
-        for (int j = 0; j < PIXELS; j++) {
-            int v;
-            if (fscanf(f, "%d,", &v) != 1) { fprintf(stderr, "%s: bad pixel at sample %d\n", path, i); exit(1); }
-            images[i][j] = (float)v / 16.0f;
-        }
-        long label;
-        if (fscanf(f, "%ld", &label) != 1 || label < 0 || label >= CLASSES) {
-            fprintf(stderr, "%s: bad label at sample %d\n", path, i);
-            exit(1);
-        }
-        labels[i] = label;
-    }
-    pclose(f);
-    unsigned long state = 2024;
-    for (int i = SAMPLES - 1; i > 0; i--) {
-        state = state * 6364136223846793005UL + 1442695040888963407UL;
-        int j = (int)((state >> 33) % (unsigned long)(i + 1));
-        float pixels[PIXELS];
-        memcpy(pixels, images[i], sizeof pixels);
-        memcpy(images[i], images[j], sizeof pixels);
-        memcpy(images[j], pixels, sizeof pixels);
-        int64_t l = labels[i];
-        labels[i] = labels[j];
-        labels[j] = l;
-    }
-}
 
 static ember_module *make_model(void) {
     static const char *layers[][2] = {
@@ -119,7 +84,7 @@ int main(int argc, char **argv) {
     ember_dist_group *group;
     CHECK(ember_dist_init(&group));
     int64_t rank = ember_dist_rank(group), world = ember_dist_world_size(group);
-    load_digits(path);
+    load_digits(path, images, labels);   /* shuffled alike on every rank */
     ember_manual_seed(0);
 
     const int64_t train_shape[] = {TRAIN, 1, 8, 8}, test_shape[] = {TEST, 1, 8, 8}, train_labels[] = {TRAIN};

@@ -11,19 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-#define EXPECT(cond) do { if (!(cond)) { \
-    fprintf(stderr, "%s:%d: expected %s (last error: %s)\n", __FILE__, __LINE__, #cond, ember_last_error()); \
-    failures++; } } while (0)
-#define OK(call) do { ember_status s_ = (call); if (s_ != EMBER_OK) { \
-    fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, ember_status_name(s_), ember_last_error()); \
-    exit(1); } } while (0)
-#define FAILS(call, status, fragment) do { ember_status s_ = (call); \
-    if (s_ != (status) || strstr(ember_last_error(), (fragment)) == NULL) { \
-        fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s with \"%s\"\n", __FILE__, __LINE__, #call, \
-                ember_status_name(s_), ember_last_error(), #status, fragment); \
-        failures++; } } while (0)
+#include "check.h"
 
 #define TORCH_MLP "Tests/Fixtures/io/mlp.safetensors"
 
