@@ -2,11 +2,54 @@ import COpenBLAS
 
 /// The element types BLAS multiplies: one single-threaded GEMM call.
 protocol BLASScalar: FloatElement {
+    /// Eight lanes of Self with concrete (not generic, lane-by-lane) arithmetic.
+    associatedtype Lanes: GemmLanes where Lanes.Scalar == Self
     static func blasGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
                          _ b: UnsafePointer<Self>, _ ldb: Int, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
 }
 
+/// The vector operations of `smallGemm`, implemented on the concrete SIMD
+/// types: generic SIMD arithmetic over a scalar type parameter runs lane by
+/// lane even after specialisation.
+protocol GemmLanes {
+    associatedtype Scalar
+    static func zero() -> Self
+    static func load(_ p: UnsafeRawPointer) -> Self
+    /// acc + splat(a) * b.
+    static func multiplyAdd(_ acc: Self, _ a: Scalar, _ b: Self) -> Self
+    func store(_ p: UnsafeMutableRawPointer)
+    subscript(_ lane: Int) -> Scalar { get }
+}
+
+extension SIMD8: GemmLanes where Scalar == Float {
+    @inline(__always) static func zero() -> SIMD8<Float> { SIMD8<Float>() }
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> SIMD8<Float> { p.loadUnaligned(as: SIMD8<Float>.self) }
+    @inline(__always) static func multiplyAdd(_ acc: SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        acc + SIMD8<Float>(repeating: a) * b
+    }
+    @inline(__always) func store(_ p: UnsafeMutableRawPointer) { p.storeBytes(of: self, as: SIMD8<Float>.self) }
+}
+
+/// Eight doubles as two concrete four-lane vectors (SIMD8 can conform only once).
+struct DoubleLanes: GemmLanes {
+    var low: SIMD4<Double>, high: SIMD4<Double>
+    @inline(__always) static func zero() -> DoubleLanes { DoubleLanes(low: SIMD4(), high: SIMD4()) }
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> DoubleLanes {
+        DoubleLanes(low: p.loadUnaligned(as: SIMD4<Double>.self), high: p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self))
+    }
+    @inline(__always) static func multiplyAdd(_ acc: DoubleLanes, _ a: Double, _ b: DoubleLanes) -> DoubleLanes {
+        let s = SIMD4<Double>(repeating: a)
+        return DoubleLanes(low: acc.low + s * b.low, high: acc.high + s * b.high)
+    }
+    @inline(__always) func store(_ p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: low, as: SIMD4<Double>.self)
+        p.storeBytes(of: high, toByteOffset: 32, as: SIMD4<Double>.self)
+    }
+    @inline(__always) subscript(_ lane: Int) -> Double { lane < 4 ? low[lane] : high[lane - 4] }
+}
+
 extension Float: BLASScalar {
+    typealias Lanes = SIMD8<Float>
     @inline(__always)
     static func blasGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
                          _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
@@ -16,6 +59,7 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+    typealias Lanes = DoubleLanes
     @inline(__always)
     static func blasGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Double>, _ lda: Int,
                          _ b: UnsafePointer<Double>, _ ldb: Int, _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
@@ -70,22 +114,58 @@ extension Kernels {
     /// call: more than the whole of a product this small (the seed network's).
     static let smallGemmWork = 4096
 
-    /// op(a) op(b) + beta c directly: each element of the product is a sum
-    /// over k in order, then added to beta c, as BLAS's kernels do.
+    /// op(a) op(b) + beta c directly, eight columns of a row of the result at
+    /// a time: op(b) is first copied into a scratch block whose rows are
+    /// padded to whole vectors (unless it already has that layout), so every
+    /// load is a full vector. Each element is still a sum over k in order
+    /// (no fused multiply-add), then added to beta c, as BLAS's kernels do.
     @inline(__always)
     static func smallGemm<T: BLASScalar>(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
                                          _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
         if m == 0 || n == 0 { return }
-        // Element strides of op(a) (row, depth) and op(b) (depth, column).
+        if !tb && n % 8 == 0 {
+            smallGemmRows(ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // op(b) as k rows of `width` elements, zero beyond column n.
+        let width = (n + 7) & ~7
+        withUnsafeTemporaryAllocation(of: T.self, capacity: max(1, k * width)) { scratch in
+            let packed = scratch.baseAddress!
+            let (bp, bc) = tb ? (1, ldb) : (ldb, 1)
+            for p in 0..<k {
+                let row = packed + p * width, source = b + p * bp
+                for j in 0..<n { row[j] = source[j * bc] }
+                for j in n..<width { row[j] = 0 }
+            }
+            smallGemmRows(ta, m, n, k, a, lda, UnsafePointer(packed), width, beta, c, ldc)
+        }
+    }
+
+    /// `smallGemm` once op(b) is row-major with rows of whole vectors
+    /// (ldb a multiple of 8, at least n); only the stores stop at column n.
+    @inline(__always)
+    static func smallGemmRows<T: BLASScalar>(_ ta: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
+                                             _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
         let (ar, ap) = ta ? (1, lda) : (lda, 1)
-        let (bp, bc) = tb ? (1, ldb) : (ldb, 1)
+        let raw = UnsafeRawPointer(b), stride = MemoryLayout<T>.stride
         for i in 0..<m {
             let ai = a + i * ar, ci = c + i * ldc
-            for j in 0..<n {
-                let bj = b + j * bc
-                var s = T.zero
-                for p in 0..<k { s += ai[p * ap] * bj[p * bp] }
-                ci[j] = beta == 0 ? s : s + beta * ci[j]
+            var j = 0
+            while j < n {
+                var s = T.Lanes.zero()
+                var bj = raw + j * stride
+                for p in 0..<k {
+                    s = T.Lanes.multiplyAdd(s, ai[p * ap], T.Lanes.load(bj))
+                    bj += ldb * stride
+                }
+                let lanes = min(8, n - j)
+                let cj = ci + j
+                if lanes == 8 && beta == 0 {
+                    s.store(UnsafeMutableRawPointer(cj))
+                } else {
+                    for l in 0..<lanes { cj[l] = beta == 0 ? s[l] : s[l] + beta * cj[l] }
+                }
+                j += 8
             }
         }
     }

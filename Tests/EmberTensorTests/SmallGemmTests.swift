@@ -1,0 +1,64 @@
+@testable import EmberTensor
+import EmberTestSupport
+import XCTest
+
+/// The direct kernel for products too small for BLAS (the seed network's):
+/// every transpose combination, widths around the 8-lane vectors, strided
+/// (leading dimension larger than the row) operands, beta 0 and not, against
+/// a plain triple loop in Double. Each element is summed over k in order
+/// without fused multiply-adds, so float32 results equal the loop's exactly.
+final class SmallGemmTests: XCTestCase {
+    func reference(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ lda: Int, _ b: [Float], _ ldb: Int,
+                   _ beta: Float, _ c: [Float], _ ldc: Int) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Float = 0
+                for p in 0..<k {
+                    let x = ta ? a[p * lda + i] : a[i * lda + p]
+                    let y = tb ? b[j * ldb + p] : b[p * ldb + j]
+                    s += x * y
+                }
+                out[i * ldc + j] = beta == 0 ? s : s + beta * c[i * ldc + j]
+            }
+        }
+        return out
+    }
+
+    func testAllLayoutsAndWidths() {
+        var rng = SystemRandomNumberGenerator()
+        for ta in [false, true] {
+            for tb in [false, true] {
+                for (m, k) in [(1, 1), (3, 5), (32, 10), (5, 32), (2, 7)] {
+                    for n in [1, 2, 5, 7, 8, 9, 10, 16, 17] {
+                        for beta: Float in [0, 0.5] {
+                            let lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1
+                            let a = (0..<((ta ? k : m) * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
+                            let b = (0..<((tb ? n : k) * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
+                            var c = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &rng) }
+                            let expected = reference(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)
+                            c.withUnsafeMutableBufferPointer { cp in
+                                Kernels.smallGemm(ta, tb, m, n, k, a, lda, b, ldb, beta, cp.baseAddress!, ldc)
+                            }
+                            XCTAssertEqual(c, expected, "ta \(ta) tb \(tb) m \(m) n \(n) k \(k) beta \(beta)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testDoubleAndBetaZeroIgnoresNaNInC() {
+        let m = 3, n = 9, k = 4
+        let a = (0..<(m * k)).map { Double($0) * 0.25 - 1 }, b = (0..<(k * n)).map { Double($0) * 0.5 - 3 }
+        var c = [Double](repeating: .nan, count: m * n)
+        c.withUnsafeMutableBufferPointer { cp in Kernels.smallGemm(false, false, m, n, k, a, k, b, n, 0, cp.baseAddress!, n) }
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += a[i * k + p] * b[p * n + j] }
+                XCTAssertEqual(c[i * n + j], s)
+            }
+        }
+    }
+}
