@@ -4,6 +4,7 @@ import EmberData
 import EmberNN
 import EmberOptim
 import EmberTensor
+import Glibc
 import Synchronization
 
 /// The kinds of handle, each with its own tag in the handle's top byte, so a
@@ -28,77 +29,91 @@ enum HandleKind: UInt64 {
 /// is not a pointer but [kind:8][generation:24][slot+1:32], so NULL, a freed
 /// handle (stale generation), a double free, a handle of another kind and a
 /// stray pointer are all recognised and reported, never dereferenced.
+///
+/// Every C call looks its handles up, so lookups take no lock: the slots live
+/// in chunks that, once made, stay for the life of the process (a lookup
+/// never reads memory that another thread is reallocating), and a slot is
+/// written only under the lock, by the thread that makes or frees its handle.
+/// A thread can only hold a handle another thread made through some
+/// synchronisation of its own, which also publishes the slot. Freeing a handle
+/// while another thread is using it is a race the header rules out (one
+/// object, one thread at a time).
 final class HandleTable<Object: AnyObject>: @unchecked Sendable {
-    /// The slots, in buffers managed by hand: every C call looks a handle up,
-    /// and Swift arrays would add a uniqueness check to each access.
-    struct Slots {
-        /// The object in each slot (retained), or nil for a free slot.
-        var objects: UnsafeMutablePointer<Unmanaged<Object>?>? = nil
-        /// Each slot's generation, bumped when its handle is freed.
-        var generations: UnsafeMutablePointer<UInt32>? = nil
-        /// Free slot indices, a stack.
-        var free: UnsafeMutablePointer<UInt32>? = nil
-        var count = 0, capacity = 0, freeCount = 0
-        var live = 0
+    struct Slot {
+        /// The object (a strong reference), or nil for a free or never used slot.
+        var object: Object?
+        /// Bumped when the slot's handle is freed; 0 only for a slot never used.
+        var generation: UInt32
+    }
 
-        /// Room for one more slot (capacity doubles; the buffers never shrink).
-        mutating func grow() {
-            let newCapacity = Swift.max(64, capacity * 2)
-            let o = UnsafeMutablePointer<Unmanaged<Object>?>.allocate(capacity: newCapacity)
-            let g = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
-            let f = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
-            if let objects, let generations, let free {
-                o.moveInitialize(from: objects, count: count)
-                g.moveInitialize(from: generations, count: count)
-                f.moveInitialize(from: free, count: freeCount)
-                objects.deallocate()
-                generations.deallocate()
-                free.deallocate()
-            }
-            objects = o
-            generations = g
-            free = f
-            capacity = newCapacity
-        }
+    static var chunkBits: Int { 12 }
+    static var chunkSlots: Int { 1 << chunkBits }
+    /// Enough chunks for every slot a handle can name (32 bits).
+    static var chunkCount: Int { 1 << (32 - chunkBits) }
+
+    /// What only the lock's holder touches: the allocation of slots.
+    struct Allocation {
+        /// Slots handed out so far (the next never used one).
+        var count = 0
+        /// Free slot indices, a stack.
+        var free: [UInt32] = []
+        var live = 0
     }
 
     let kind: HandleKind
-    private let slots = Mutex(Slots())
+    /// The chunk pointers (zeroed memory, so an unused chunk is nil and an
+    /// unused slot has generation 0). Never freed: the tables are process-wide.
+    private let chunks: UnsafeMutablePointer<UnsafeMutablePointer<Slot>?>
+    private let allocation = Mutex(Allocation())
 
-    init(_ kind: HandleKind) { self.kind = kind }
+    init(_ kind: HandleKind) {
+        self.kind = kind
+        // calloc: the pages of a large zeroed block are only mapped when touched.
+        let raw = calloc(Self.chunkCount, MemoryLayout<UnsafeMutablePointer<Slot>?>.stride)!
+        chunks = raw.bindMemory(to: UnsafeMutablePointer<Slot>?.self, capacity: Self.chunkCount)
+    }
 
-    /// A new handle owning a reference to `object`.
-    func insert(_ object: Object) -> OpaquePointer {
-        let reference = Unmanaged.passRetained(object)
-        let (index, generation) = slots.withLock { s -> (UInt32, UInt32) in
-            s.live += 1
-            if s.freeCount > 0 {
-                s.freeCount -= 1
-                let i = s.free![s.freeCount]
-                s.objects![Int(i)] = reference
-                return (i, s.generations![Int(i)])
+    /// A new handle owning the reference `object` (moved into the slot, not
+    /// retained again).
+    func insert(_ object: consuming Object) -> OpaquePointer {
+        var reference: Object? = consume object
+        let (index, generation) = allocation.withLock { a -> (Int, UInt32) in
+            a.live += 1
+            let i: Int
+            if let reused = a.free.popLast() {
+                i = Int(reused)
+            } else {
+                i = a.count
+                a.count += 1
+                if chunks[i >> Self.chunkBits] == nil {
+                    let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Self.chunkSlots)
+                    chunk.initialize(repeating: Slot(object: nil, generation: 0), count: Self.chunkSlots)
+                    chunks[i >> Self.chunkBits] = chunk
+                }
             }
-            if s.count == s.capacity { s.grow() }
-            let i = s.count
-            s.count += 1
-            (s.objects! + i).initialize(to: reference)
-            (s.generations! + i).initialize(to: 1)
-            return (UInt32(i), 1)
+            let slot = chunks[i >> Self.chunkBits]! + (i & (Self.chunkSlots - 1))
+            if slot.pointee.generation == 0 { slot.pointee.generation = 1 }
+            slot.pointee.object = reference.take()
+            return (i, slot.pointee.generation)
         }
         let bits = (kind.rawValue << 56) | (UInt64(generation) << 32) | UInt64(index + 1)
         return OpaquePointer(bitPattern: UInt(bits))!
+    }
+
+    /// The slot a handle of this kind names, if its chunk exists.
+    @inline(__always)
+    private func slot(_ bits: UInt64) -> UnsafeMutablePointer<Slot>? {
+        let index = Int(truncatingIfNeeded: bits & 0xFFFF_FFFF) &- 1
+        guard bits >> 56 == kind.rawValue, index >= 0, let chunk = chunks[index >> Self.chunkBits] else { return nil }
+        return chunk + (index & (Self.chunkSlots - 1))
     }
 
     /// The object behind a handle, or an INVALID_HANDLE error naming the argument.
     @inline(__always)
     func get(_ handle: OpaquePointer?, _ argument: StaticString) throws -> Object {
         let bits = UInt64(UInt(bitPattern: handle))
-        let index = Int(bits & 0xFFFF_FFFF) - 1, generation = UInt32((bits >> 32) & 0xFF_FFFF)
-        if bits >> 56 == kind.rawValue, index >= 0,
-           let object = slots.withLock({ s -> Object? in
-               guard index < s.count, s.generations![index] == generation, let r = s.objects![index] else { return nil }
-               return r.takeUnretainedValue()
-           }) {
+        if let slot = slot(bits), slot.pointee.generation == UInt32(truncatingIfNeeded: (bits >> 32) & 0xFF_FFFF),
+           let object = slot.pointee.object {
             return object
         }
         throw invalid(handle, argument)
@@ -110,27 +125,25 @@ final class HandleTable<Object: AnyObject>: @unchecked Sendable {
     /// Releases a handle; false (nothing changed) if it is not a live handle of this kind.
     func remove(_ handle: OpaquePointer?) -> Bool {
         let bits = UInt64(UInt(bitPattern: handle))
-        let index = Int(bits & 0xFFFF_FFFF) - 1, generation = UInt32((bits >> 32) & 0xFF_FFFF)
-        guard bits >> 56 == kind.rawValue, index >= 0 else { return false }
+        guard let slot = slot(bits) else { return false }
+        let generation = UInt32(truncatingIfNeeded: (bits >> 32) & 0xFF_FFFF)
+        let index = UInt32(truncatingIfNeeded: (bits & 0xFFFF_FFFF) - 1)
         // Take the object out under the lock and release it after: its deinit
         // may free a whole graph and must not hold up other threads.
-        let released: Unmanaged<Object>? = slots.withLock { s -> Unmanaged<Object>? in
-            guard index < s.count, s.generations![index] == generation, let r = s.objects![index] else { return nil }
-            s.objects![index] = nil
-            var next = (s.generations![index] + 1) & 0xFF_FFFF
+        let released: Object? = allocation.withLock { a -> Object? in
+            guard slot.pointee.generation == generation, let r = slot.pointee.object.take() else { return nil }
+            var next = (generation + 1) & 0xFF_FFFF
             if next == 0 { next = 1 }
-            s.generations![index] = next
-            s.free![s.freeCount] = UInt32(index)
-            s.freeCount += 1
-            s.live -= 1
+            slot.pointee.generation = next
+            a.free.append(index)
+            a.live -= 1
             return r
         }
-        released?.release()
         return released != nil
     }
 
     /// The number of live handles (tests use it to check that nothing leaks).
-    var liveCount: Int { slots.withLock { $0.live } }
+    var liveCount: Int { allocation.withLock { $0.live } }
 
     /// Why a handle is not a live one of this kind, as a message.
     func invalid(_ handle: OpaquePointer?, _ argument: StaticString) -> EmberError {

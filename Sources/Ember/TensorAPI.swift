@@ -64,7 +64,7 @@ public func ember_tensor_copy_to(_ t: OpaquePointer?, _ dst: UnsafeMutableRawPoi
         if array.isContiguous {
             memcpy(dst, array.rawPointer, needed)
         } else {
-            let view = NDArray(storage: Storage(borrowing: dst, byteCount: needed), dtype: array.dtype, shape: array.shape,
+            let view = NDArray(storage: Storage.borrowing(dst, byteCount: needed), dtype: array.dtype, shape: array.shape,
                                strides: Shapes.contiguousStrides(array.shape))
             Kernels.copy(from: array, into: view)
         }
@@ -81,7 +81,7 @@ public func ember_tensor_copy_from(_ t: OpaquePointer?, _ src: UnsafeRawPointer?
         }
         guard needed > 0 else { return }
         guard let src else { throw EmberError.invalidArgument("argument 'src' is NULL") }
-        let source = NDArray(storage: Storage(borrowing: UnsafeMutableRawPointer(mutating: src), byteCount: needed),
+        let source = NDArray(storage: Storage.borrowing(UnsafeMutableRawPointer(mutating: src), byteCount: needed),
                              dtype: target.dtype, shape: target.shape, strides: Shapes.contiguousStrides(target.shape))
         try target.copyValues(from: source)
     }

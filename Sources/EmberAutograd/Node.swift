@@ -54,8 +54,17 @@ public final class Node {
     var savedOutput: NDArray?
     var savedOutputVersion = 0
     var backward: BackwardFunction?
-    /// The leaf, for an accumulator (weak: the leaf owns its accumulator).
-    weak var variable: Tensor?
+    /// The leaf, for an accumulator. The leaf owns its accumulator, so this
+    /// reference is not a strong one; nor is it `weak`, which would give every
+    /// parameter a side table and put each of its retains and releases on
+    /// the runtime's slow path (a third of a small training step). The leaf
+    /// clears it as it dies (Tensor.deinit), so it is never left dangling.
+    private var leaf: Unmanaged<Tensor>?
+    var variable: Tensor? { leaf?.takeUnretainedValue() }
+    /// Called by the dying leaf.
+    func leafDied(_ tensor: Tensor) {
+        if let leaf, leaf.toOpaque() == Unmanaged.passUnretained(tensor).toOpaque() { self.leaf = nil }
+    }
     let isAccumulator: Bool
     /// Which backward last visited this node (the engine's visited set).
     var visitMark: UInt64 = 0
@@ -88,7 +97,7 @@ public final class Node {
         self.savedOutput = savedOutput
         self.savedOutputVersion = savedOutput?.storage.version ?? 0
         self.backward = backward
-        self.variable = nil
+        self.leaf = nil
         self.isAccumulator = false
         self.outputShape = outputShape
         self.outputDType = outputDType
@@ -101,7 +110,7 @@ public final class Node {
         self.savedVersions = []
         self.savedOutput = nil
         self.backward = nil
-        self.variable = leaf
+        self.leaf = Unmanaged.passUnretained(leaf)
         self.isAccumulator = true
         self.outputShape = leaf.shape
         self.outputDType = leaf.dtype
@@ -183,7 +192,7 @@ extension Tensor {
     /// What a node keeps of a tensor it saves: never the tensor object itself
     /// when it takes part in a graph. A leaf that requires grad is
     /// kept as an alias (same values, same version counter) whose gradient
-    /// goes to the leaf's accumulator, which refers to the leaf weakly: a
+    /// goes to the leaf's accumulator, which does not hold the leaf: a
     /// gradient recorded with create_graph, stored in the leaf's .grad, would
     /// otherwise hold the leaf through its own graph, a cycle nothing frees.
     var savedForm: Tensor {

@@ -12,7 +12,7 @@ import EmberTensor
 /// ```
 public final class Tensor {
     /// The values. Replaced only by in-place updates outside autograd (optimizers, copy_from).
-    public internal(set) var array: NDArray
+    public let array: NDArray
     public internal(set) var requiresGrad: Bool
     /// The node that computed this tensor; nil for leaves.
     public internal(set) var gradFn: Node?
@@ -26,9 +26,14 @@ public final class Tensor {
     /// to backward.
     var viewVersion = 0
     /// The leaf's gradient accumulator, made once and shared by every graph
-    /// that uses the leaf. It refers back to the leaf weakly: a leaf nobody
+    /// that uses the leaf. It refers back to the leaf without holding it: a leaf nobody
     /// holds any more has no gradient anyone could read.
     var accumulator: Node?
+
+    /// A leaf's accumulator refers back to it without a strong reference:
+    /// tell it the leaf is gone (aliases that share the accumulator are not
+    /// its leaf and change nothing).
+    deinit { accumulator?.leafDied(self) }
 
     /// A leaf over `array`.
     public init(_ array: NDArray, requiresGrad: Bool = false) {

@@ -189,7 +189,7 @@ extension NDArray {
             return try NDArray(empty: template.shape, dtype: dtype)
         }
         let n = try Shapes.validate(template.shape, itemSize: dtype.itemSize)
-        let storage = try Storage(byteCount: n * dtype.itemSize)
+        let storage = try Storage.allocate(byteCount: n * dtype.itemSize)
         return NDArray(storage: storage, dtype: dtype, shape: template.shape, strides: template.strides)
     }
 

@@ -124,7 +124,7 @@ public struct DLPackLayout {
             Self.forEachOffset(dims, elementStrides) { o in if p[o] > 1 { cleanBools = false } }
         }
         if !readOnly && low == 0 && Int(bitPattern: first) % itemSize == 0 && cleanBools {
-            let storage = Storage(borrowing: first, byteCount: (high + 1) * itemSize, owner: owner())
+            let storage = Storage.borrowing(first, byteCount: (high + 1) * itemSize, owner: owner())
             var s = Dims()
             for v in elementStrides { s.append(v) }
             return (NDArray(storage: storage, dtype: dtype, shape: dims, strides: s), true)

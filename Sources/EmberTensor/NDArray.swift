@@ -43,7 +43,7 @@ public struct NDArray {
     /// Uninitialised contiguous memory for `shape`.
     public init(empty shape: Dims, dtype: DType) throws {
         let n = try Shapes.validate(shape, itemSize: dtype.itemSize)
-        self.storage = try Storage(byteCount: n * dtype.itemSize)
+        self.storage = try Storage.allocate(byteCount: n * dtype.itemSize)
         self.dtype = dtype
         self.shape = shape
         self.strides = Shapes.contiguousStrides(shape)

@@ -234,7 +234,7 @@ extension SafetensorsHeader {
             for k in 0..<byteCount where p[k] > 1 { clean = false; break }
         }
         if let owner, clean, Int(bitPattern: source) % dtype.itemSize == 0 {
-            let storage = Storage(borrowing: UnsafeMutableRawPointer(mutating: source), byteCount: byteCount, owner: owner)
+            let storage = Storage.borrowing(UnsafeMutableRawPointer(mutating: source), byteCount: byteCount, owner: owner)
             return NDArray(storage: storage, dtype: dtype, shape: e.shape, strides: strides)
         }
         let out = try NDArray(empty: e.shape, dtype: dtype)

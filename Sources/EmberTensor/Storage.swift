@@ -1,39 +1,62 @@
 import Glibc
 
-/// A reference-counted block of memory that tensors view (64-byte aligned above 4 KiB).
-///
-/// Allocation goes through malloc and posix_memalign, which return nil instead of
-/// trapping, so running out of memory is an error the C layer can report.
-public final class Storage {
+/// What a `Storage` knows about its memory.
+public struct StorageHeader {
     public let base: UnsafeMutableRawPointer
     public let byteCount: Int
     /// Memory this storage does not own (a caller's buffer) is never freed by it.
     public let ownsMemory: Bool
+    /// Owned memory allocated apart from the object (large blocks), freed by its deinit.
+    let separate: Bool
     /// What keeps borrowed memory valid (a mapped file, a DLPack producer),
     /// released with the storage: when the last array using the memory is gone.
     public let owner: AnyObject?
     /// Bumped by every in-place write, so autograd can notice saved values
     /// that were changed behind its back.
-    public var version: Int = 0
+    public var version: Int
+}
+
+/// A reference-counted block of memory that tensors view (64-byte aligned above 4 KiB).
+///
+/// Up to 4 KiB the elements live in the storage object itself (16-byte
+/// aligned): one allocation per tensor instead of two, which is most of what
+/// a small op costs. Larger blocks come from posix_memalign, which returns nil
+/// instead of trapping, so running out of memory is an error the C layer can
+/// report.
+///
+/// ```swift
+/// let s = try Storage.allocate(byteCount: 256)
+/// s.base.storeBytes(of: Float(1), as: Float.self)
+/// ```
+public final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
+    /// Blocks up to this size are allocated inside the object.
+    static let inlineLimit = 4096
+
+    @inlinable public var base: UnsafeMutableRawPointer { header.base }
+    @inlinable public var byteCount: Int { header.byteCount }
+    @inlinable public var ownsMemory: Bool { header.ownsMemory }
+    @inlinable public var owner: AnyObject? { header.owner }
+    @inlinable public var version: Int {
+        get { header.version }
+        set { header.version = newValue }
+    }
 
     /// Uninitialised memory for `byteCount` bytes.
-    public init(byteCount: Int) throws {
+    public static func allocate(byteCount: Int) throws -> Storage {
         guard byteCount >= 0 else { throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes") }
-        var raw: UnsafeMutableRawPointer? = nil
-        // Small buffers come from malloc (16-byte aligned, and much cheaper);
-        // large ones are cache-line aligned for the vector loops and BLAS.
-        if byteCount <= 4096 {
-            raw = malloc(max(byteCount, 16))
-        } else if posix_memalign(&raw, 64, byteCount) != 0 {
-            raw = nil
+        if byteCount <= inlineLimit {
+            let units = (Swift.max(byteCount, 16) + 15) / 16
+            let buffer = Storage.create(minimumCapacity: units) { buffer in
+                StorageHeader(base: buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) },
+                              byteCount: byteCount, ownsMemory: true, separate: false, owner: nil, version: 0)
+            }
+            return unsafeDowncast(buffer, to: Storage.self)
         }
-        guard let pointer = raw else {
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, byteCount) == 0, let pointer = raw else {
             throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
         }
-        self.base = pointer
-        self.byteCount = byteCount
-        self.ownsMemory = true
-        self.owner = nil
+        return make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: true, separate: true, owner: nil, version: 0))
     }
 
     /// A view of memory owned by someone else: the caller keeps it alive while
@@ -42,16 +65,18 @@ public final class Storage {
     ///
     /// ```swift
     /// let file = try MappedFile(path: path)
-    /// let s = Storage(borrowing: file.base! + offset, byteCount: n, owner: file)   // unmapped after the last view
+    /// let s = Storage.borrowing(file.base! + offset, byteCount: n, owner: file)   // unmapped after the last view
     /// ```
-    public init(borrowing pointer: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject? = nil) {
-        self.base = pointer
-        self.byteCount = byteCount
-        self.ownsMemory = false
-        self.owner = owner
+    public static func borrowing(_ pointer: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject? = nil) -> Storage {
+        make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: false, separate: false, owner: owner, version: 0))
     }
 
-    deinit { if ownsMemory { free(base) } }
+    /// A storage object without elements of its own.
+    private static func make(_ header: StorageHeader) -> Storage {
+        unsafeDowncast(Storage.create(minimumCapacity: 0) { _ in header }, to: Storage.self)
+    }
+
+    deinit { if header.separate { free(header.base) } }
 
     static func humanSize(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
@@ -59,4 +84,18 @@ public final class Storage {
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
         return unit == 0 ? "\(bytes) B" : "\(Double(Int(value * 10)) / 10) \(units[unit])"
     }
+
+    /// Whether nothing but the one array asking holds this storage (the
+    /// engine then adopts a gradient's memory instead of copying it). Never
+    /// true when another reference exists; at worst false when the compiler
+    /// holds a temporary one, which only costs that copy.
+    public var isUniquelyReferenced: Bool {
+        // The runtime's count of the object as it stands: `_getRetainCount`
+        // would count its own temporary reference too.
+        storageRetainCount(UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())) == 1
+    }
 }
+
+/// The Swift runtime's strong reference count of a native object.
+@_silgen_name("swift_retainCount")
+func storageRetainCount(_ object: UnsafeRawPointer) -> UInt

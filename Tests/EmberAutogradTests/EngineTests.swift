@@ -178,4 +178,23 @@ final class EngineTests: XCTestCase {
         try w.sum().backward(retainGraph: true)
         w = x
     }
+
+    /// A leaf freed while a graph that used it lives: its accumulator forgets
+    /// it (it holds no reference), backward runs through and accumulates
+    /// nothing into the dead leaf, and nothing dangles.
+    func testLeafFreedBeforeBackward() throws {
+        weak var weakLeaf: Tensor?
+        let other = try Tensor.from([1, 2], requiresGrad: true)
+        var loss: Tensor
+        do {
+            let w = try Tensor.from([3, 4], requiresGrad: true)
+            weakLeaf = w
+            loss = try w.mul(other).sum()
+        }
+        // The graph saved an alias of w, not w: w itself is gone.
+        XCTAssertNil(weakLeaf)
+        try loss.backward()
+        XCTAssertEqual(other.grad?.toDoubles(), [3, 4])
+        loss = try other.sum()
+    }
 }

@@ -15,6 +15,40 @@ final class ErrorTests: XCTestCase {
         ember_tensor_free(a); ember_tensor_free(b)
     }
 
+    /// Handles live in chunks of 4096 slots that lookups read without a lock:
+    /// more handles than one chunk holds, freed in an order that leaves holes,
+    /// reused, and every stale one still recognised.
+    func testHandlesAcrossChunksAndReuse() {
+        let before = Handles.tensors.liveCount
+        var handles: [OpaquePointer] = (0..<5000).map { C.tensor([Float($0)], [1]) }
+        XCTAssertEqual(Handles.tensors.liveCount, before + 5000)
+        for (i, h) in handles.enumerated() where i % 7 == 0 {
+            var v = 0.0
+            XCTAssertEqual(ember_tensor_item(h, &v), EMBER_OK)
+            XCTAssertEqual(v, Double(i))
+        }
+        let freed = stride(from: 1, to: 5000, by: 2).map { handles[$0] }
+        for h in freed { ember_tensor_free(h) }
+        var out: OpaquePointer?
+        for h in freed.prefix(3) + freed.suffix(3) {
+            C.fails(ember_relu(h, &out), EMBER_ERR_INVALID_HANDLE, ["argument 'x'", "freed"])
+        }
+        // The freed slots are reused with new generations: old handles stay stale.
+        let fresh = (0..<2500).map { C.tensor([Float(-$0)], [1]) }
+        for h in freed.prefix(2) + freed.suffix(2) {
+            C.fails(ember_relu(h, &out), EMBER_ERR_INVALID_HANDLE, ["freed"])
+        }
+        var v = 0.0
+        XCTAssertEqual(ember_tensor_item(fresh[2499], &v), EMBER_OK)
+        XCTAssertEqual(v, -2499)
+        handles = stride(from: 0, to: 5000, by: 2).map { handles[$0] } + fresh
+        for h in handles { ember_tensor_free(h) }
+        XCTAssertEqual(Handles.tensors.liveCount, before)
+        // A handle naming a slot in a chunk never made.
+        let far = OpaquePointer(bitPattern: UInt((UInt64(0xE1) << 56) | (UInt64(1) << 32) | 0xFFFF_0000))
+        C.fails(ember_relu(far, &out), EMBER_ERR_INVALID_HANDLE, ["freed"])
+    }
+
     func testNullFreedAndWrongKindHandles() {
         var out: OpaquePointer? = OpaquePointer(bitPattern: 0xdead)
         C.fails(ember_relu(nil, &out), EMBER_ERR_INVALID_HANDLE, ["ember_relu", "argument 'x' is NULL"])

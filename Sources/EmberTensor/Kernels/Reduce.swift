@@ -124,7 +124,7 @@ extension Kernels {
             // inner loop runs over contiguous memory.
             let (bytes, overflow) = rows.multipliedReportingOverflow(by: MemoryLayout<R.State>.stride)
             guard !overflow else { throw EmberError.outOfMemory("reduction: \(rows) partial results are too many") }
-            let scratch = try Storage(byteCount: bytes)
+            let scratch = try Storage.allocate(byteCount: bytes)
             withExtendedLifetime(scratch) {
                 let states = scratch.base.bindMemory(to: R.State.self, capacity: rows)
                 Parallel.forEach(rows, grain: rowGrain) { range in
