@@ -18,9 +18,10 @@
  * - Shapes are `const int64_t *shape, int64_t ndim`; negative dims count from
  *   the end, as in torch. Scalars are `double`. Out-parameters come last.
  * - Threads: calls on different objects from different threads are safe. One
- *   object used from several threads at once is not. The global random
- *   generator is locked internally. Grad mode and the last error are per
- *   thread.
+ *   object used from several threads at once is not, and that includes
+ *   freeing a handle while another thread is still using it. The global
+ *   random generator is locked internally. Grad mode and the last error are
+ *   per thread.
  */
 #ifndef EMBER_H
 #define EMBER_H
