@@ -111,6 +111,7 @@ public enum Autograd {
         }
         var results: [Tensor?] = inputs.map { $0.map { _ in nil } } ?? []
         var ready: [Node] = []
+        ready.reserveCapacity(order.count)
         for (node, seed) in starts {
             node.pending = try node.pending.map { try $0.add(seed) } ?? seed
         }

@@ -168,18 +168,33 @@ public final class Node {
         }
     }
 
+    /// Moves into `stack` the nodes only `edges` holds (those would die, and
+    /// free their own inputs, recursively); the others are simply let go.
+    /// Most edges of a small graph lead to shared nodes (accumulators), so
+    /// usually nothing is pushed and the stack is never allocated.
     static func drain(_ edges: inout ContiguousArray<Node?>, into stack: inout [Node]) {
-        for case let node? in edges { stack.append(node) }
+        for i in edges.indices {
+            guard var node = edges[i].take() else { continue }
+            if isKnownUniquelyReferenced(&node) { stack.append(node) }
+        }
         edges = []
     }
 
     static func drain(_ tensors: inout ContiguousArray<Tensor>, into stack: inout [Node]) {
         while var tensor = tensors.popLast() {
             if isKnownUniquelyReferenced(&tensor) {
-                if let node = tensor.gradFn { stack.append(node); tensor.gradFn = nil }
-                if var grad = tensor.grad, isKnownUniquelyReferenced(&grad), let node = grad.gradFn {
-                    stack.append(node)
-                    grad.gradFn = nil
+                if var node = tensor.gradFn {
+                    tensor.gradFn = nil
+                    if isKnownUniquelyReferenced(&node) { stack.append(node) }
+                }
+                // (The dying tensor lets go of its grad first, or the grad
+                // would never be found uniquely referenced.)
+                if var grad = tensor.grad {
+                    tensor.grad = nil
+                    if isKnownUniquelyReferenced(&grad), var node = grad.gradFn {
+                        grad.gradFn = nil
+                        if isKnownUniquelyReferenced(&node) { stack.append(node) }
+                    }
                 }
             }
         }

@@ -28,7 +28,7 @@ public struct StorageHeader {
 /// let s = try Storage.allocate(byteCount: 256)
 /// s.base.storeBytes(of: Float(1), as: Float.self)
 /// ```
-public final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
+public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// Blocks up to this size are allocated inside the object.
     static let inlineLimit = 4096
 
@@ -45,10 +45,14 @@ public final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
     public static func allocate(byteCount: Int) throws -> Storage {
         guard byteCount >= 0 else { throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes") }
         if byteCount <= inlineLimit {
-            let units = (Swift.max(byteCount, 16) + 15) / 16
+            // 8-byte elements keep the object on plain malloc (a 16-byte
+            // element type would make the runtime use posix_memalign); one
+            // spare element lets the data start at the next 16-byte boundary.
+            let units = (Swift.max(byteCount, 16) + 7) / 8 + 1
             let buffer = Storage.create(minimumCapacity: units) { buffer in
-                StorageHeader(base: buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) },
-                              byteCount: byteCount, ownsMemory: true, separate: false, owner: nil, version: 0)
+                let elements = buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+                let aligned = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: elements) + 15) & ~15)!
+                return StorageHeader(base: aligned, byteCount: byteCount, ownsMemory: true, separate: false, owner: nil, version: 0)
             }
             return unsafeDowncast(buffer, to: Storage.self)
         }

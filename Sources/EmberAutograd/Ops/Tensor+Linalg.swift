@@ -154,9 +154,9 @@ extension Tensor {
                 let x2 = inputShape.count == 2 ? x.array : try x.array.reshaped([-1, inFeatures])
                 let (gx, gw, gb) = try Kernels.linearBackward(grad: g2, input: x2, weight: w.array, input: ctx.needsGrad(0),
                                                               weight: ctx.needsGrad(1), bias: hasBias && ctx.needsGrad(2))
-                var grads: [Tensor?] = [try gx.map { Tensor(inputShape.count == 2 ? $0 : try $0.reshaped(inputShape)) }, gw.map { Tensor($0) }]
-                if hasBias { grads.append(gb.map { Tensor($0) }) }
-                return grads
+                let gradInput = try gx.map { Tensor(inputShape.count == 2 ? $0 : try $0.reshaped(inputShape)) }
+                // Made whole: appending to a two-element array would reallocate it.
+                return hasBias ? [gradInput, gw.map { Tensor($0) }, gb.map { Tensor($0) }] : [gradInput, gw.map { Tensor($0) }]
             }
             let g2 = try g.reshape([-1, outFeatures])
             var grads: [Tensor?] = [

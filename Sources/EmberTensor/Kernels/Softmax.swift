@@ -157,7 +157,9 @@ extension Kernels {
         if n == 0 || c == 0 { return 0 }
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { losses in
             Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
-                if T.self == Float.self {
+                if T.self == Float.self && c < 8 {
+                    smallClassLosses(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), t, rows, c, losses.baseAddress!)
+                } else if T.self == Float.self {
                     // The row's exponentials go to a scratch line, eight at a time.
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
                         for row in rows {
@@ -183,6 +185,39 @@ extension Kernels {
         }
     }
 
+    /// The losses of `rows` of fewer than eight float32 logits (two-class
+    /// rows are common): each row shifted by its maximum into a scratch
+    /// block, the exponentials of the whole block eight at a time, then each
+    /// row's sum. Row by row, a vector would be mostly padding and libm's expf
+    /// would run once per logit.
+    static func smallClassLosses(_ x: UnsafePointer<Float>, _ t: UnsafePointer<Int64>, _ rows: Range<Int>, _ c: Int,
+                                 _ losses: UnsafeMutablePointer<Double>) {
+        let count = rows.count * c
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count + rows.count) { scratch in
+            let e = scratch.baseAddress!, shifts = e + count
+            shiftRows(x, rows, c, into: e, shifts: shifts)
+            VectorMath.exp(e, e, count)
+            for (k, row) in rows.enumerated() {
+                var sum = 0.0
+                for j in 0..<c { sum += Double(e[k * c + j]) }
+                losses[row] = Glibc.log(sum) - Double(x[row * c + Int(t[row])] - shifts[k])
+            }
+        }
+    }
+
+    /// Each of `rows` (of `c` logits) less its softmax shift, packed into
+    /// `out` from its start, and the shifts.
+    @inline(__always)
+    static func shiftRows(_ x: UnsafePointer<Float>, _ rows: Range<Int>, _ c: Int, into out: UnsafeMutablePointer<Float>,
+                          shifts: UnsafeMutablePointer<Float>) {
+        for (k, row) in rows.enumerated() {
+            let line = UnsafeMutablePointer(mutating: x + row * c)
+            let shift = softmaxShift(line, c)
+            shifts[k] = shift
+            for j in 0..<c { out[k * c + j] = line[j] - shift }
+        }
+    }
+
     /// d(mean cross-entropy)/d(logits) times `scale`: (softmax(x) - onehot(t)) * scale / N.
     public static func crossEntropyBackward(_ logits: NDArray, _ target: NDArray, scale: Double) throws -> NDArray {
         let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy backward")
@@ -196,6 +231,23 @@ extension Kernels {
             let out = try NDArray(empty: logits.shape, dtype: .float32)
             let px = x.pointer(Float.self), po = out.pointer(Float.self)
             Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
+                if c < 8 {
+                    // Short rows: shifted in place, one exponential pass over the block (see smallClassLosses).
+                    let block = po + rows.lowerBound * c
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count) { shifts in
+                        shiftRows(px, rows, c, into: block, shifts: shifts.baseAddress!)
+                    }
+                    VectorMath.exp(block, block, rows.count * c)
+                    for row in rows {
+                        let dst = po + row * c
+                        var sum = 0.0
+                        for j in 0..<c { sum += Double(dst[j]) }
+                        let f = Float(factor / sum)
+                        for j in 0..<c { dst[j] *= f }
+                        dst[Int(pt[row])] -= Float(factor)
+                    }
+                    return
+                }
                 for row in rows {
                     let line = px + row * c, dst = po + row * c
                     let sum = VectorMath.expShifted(line, dst, c, shift: softmaxShift(line, c))
