@@ -66,6 +66,11 @@ public func ember_get_num_threads() -> Int64 {
     Int64(Parallel.threads)
 }
 
+@_cdecl("ember_empty_cache") @implementation
+public func ember_empty_cache() -> Int64 {
+    Int64(Storage.emptyCache())
+}
+
 /// A static NUL-terminated string literal as a C string (no allocation; lives forever).
 @inline(__always)
 func cString(_ s: StaticString) -> UnsafePointer<CChar> {

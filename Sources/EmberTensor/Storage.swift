@@ -20,9 +20,9 @@ public struct StorageHeader {
 ///
 /// Up to 4 KiB the elements live in the storage object itself (16-byte
 /// aligned): one allocation per tensor instead of two, which is most of what
-/// a small op costs. Larger blocks come from posix_memalign, which returns nil
-/// instead of trapping, so running out of memory is an error the C layer can
-/// report.
+/// a small op costs. Larger blocks come from BlockCache (a block of the same
+/// size freed earlier) or posix_memalign, which returns nil instead of
+/// trapping, so running out of memory is an error the C layer can report.
 ///
 /// ```swift
 /// let s = try Storage.allocate(byteCount: 256)
@@ -56,12 +56,23 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
             }
             return unsafeDowncast(buffer, to: Storage.self)
         }
+        let cache = BlockCache.shared
+        guard let size = BlockCache.rounded(byteCount) else {
+            throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
+        }
+        if let pointer = cache.take(size) {
+            return make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: true, separate: true, owner: nil, version: 0))
+        }
         var raw: UnsafeMutableRawPointer? = nil
-        guard posix_memalign(&raw, 64, byteCount) == 0, let pointer = raw else {
+        guard posix_memalign(&raw, 64, size) == 0, let pointer = raw else {
             throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
         }
         return make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: true, separate: true, owner: nil, version: 0))
     }
+
+    /// Frees the large blocks kept for reuse (see BlockCache); the bytes freed.
+    @discardableResult
+    public static func emptyCache() -> Int { BlockCache.shared.clear() }
 
     /// A view of memory owned by someone else: the caller keeps it alive while
     /// this storage is used, or hands over an `owner` that does, which this
@@ -80,7 +91,10 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
         unsafeDowncast(Storage.create(minimumCapacity: 0) { _ in header }, to: Storage.self)
     }
 
-    deinit { if header.separate { free(header.base) } }
+    deinit {
+        // Large owned blocks go back to the cache (or to free when it is full).
+        if header.separate, let size = BlockCache.rounded(header.byteCount) { BlockCache.shared.give(header.base, size) }
+    }
 
     static func humanSize(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]

@@ -63,4 +63,51 @@ final class StorageTests: XCTestCase {
         XCTAssertFalse(a.storage.isUniquelyReferenced, "a view shares the storage")
         withExtendedLifetime(view) {}
     }
+
+    func testLargeBlocksAreKeptPerSizeAndReused() {
+        let cache = BlockCache(limit: 1 << 20)
+        XCTAssertEqual(BlockCache.rounded(4097), 8192)
+        XCTAssertEqual(BlockCache.rounded(8192), 8192)
+        XCTAssertNil(BlockCache.rounded(Int.max))
+        let a = malloc(8192)!, b = malloc(8192)!
+        cache.give(a, 8192)
+        cache.give(b, 8192)
+        XCTAssertEqual(cache.keptBytes, 16384)
+        XCTAssertNil(cache.take(12288), "only a block of the same size is reused")
+        let first = cache.take(8192), second = cache.take(8192)
+        XCTAssertEqual(Set([first, second].compactMap { $0 }), Set([a, b]))
+        XCTAssertNil(cache.take(8192))
+        XCTAssertEqual(cache.keptBytes, 0)
+        // More than a quarter of the limit is never kept; beyond the limit, blocks are freed.
+        cache.give(malloc(300_000)!, 300_032)
+        XCTAssertEqual(cache.keptBytes, 0)
+        for _ in 0..<5 { cache.give(malloc(200_704)!, 200_704) }
+        XCTAssertEqual(cache.keptBytes, 5 * 200_704)
+        cache.give(malloc(200_704)!, 200_704)
+        XCTAssertEqual(cache.keptBytes, 5 * 200_704, "the sixth would pass the limit: freed")
+        XCTAssertEqual(cache.clear(), 5 * 200_704)
+        XCTAssertEqual(cache.keptBytes, 0)
+        // A limit of 0 keeps nothing.
+        let off = BlockCache(limit: 0)
+        off.give(malloc(8192)!, 8192)
+        XCTAssertEqual(off.keptBytes, 0)
+        XCTAssertNil(off.take(8192))
+    }
+
+    func testStoragesReuseTheMemoryOfFreedOnes() throws {
+        Storage.emptyCache()
+        let base: UnsafeMutableRawPointer
+        do {
+            let s = try Storage.allocate(byteCount: 100_000)
+            base = s.base
+        }
+        XCTAssertGreaterThanOrEqual(BlockCache.shared.keptBytes, 102_400)
+        do {
+            let again = try Storage.allocate(byteCount: 99_000)   // the same 4 KiB-rounded size
+            XCTAssertEqual(again.base, base)
+            XCTAssertEqual(again.byteCount, 99_000)
+        }
+        XCTAssertGreaterThan(Storage.emptyCache(), 0)
+        XCTAssertEqual(BlockCache.shared.keptBytes, 0)
+    }
 }

@@ -200,7 +200,28 @@ static void test_slices_lists_and_creation(void) {
     ember_tensor_free(x); ember_tensor_free(m); ember_tensor_free(tail); ember_tensor_free(joined); ember_tensor_free(eye);
 }
 
+/* Freed tensor memory above 4 KiB is kept for reuse; ember_empty_cache gives it back. */
+static void test_memory_cache(void) {
+    const int64_t big[] = {100000};
+    ember_tensor *t = NULL, *u = NULL;
+    (void)ember_empty_cache();
+    EXPECT(ember_empty_cache() == 0);
+    OK(ember_tensor_zeros(big, 1, EMBER_FLOAT32, &t));
+    ember_tensor_free(t);
+    OK(ember_tensor_ones(big, 1, EMBER_FLOAT32, &u));           /* served from the kept block */
+    ember_tensor *total = NULL;
+    double sum = 0;
+    OK(ember_sum(u, &total));
+    OK(ember_tensor_item(total, &sum));
+    EXPECT(sum == 100000);                                        /* ones, whatever the block held before */
+    ember_tensor_free(total);
+    ember_tensor_free(u);
+    EXPECT(ember_empty_cache() >= 400000);
+    EXPECT(ember_empty_cache() == 0);
+}
+
 int main(void) {
+    test_memory_cache();
     test_values_and_views();
     test_broadcast_and_promotion();
     test_autograd();

@@ -109,6 +109,17 @@ void ember_set_num_threads(int64_t threads);
 /** The number of threads kernels may use (torch.get_num_threads). */
 int64_t ember_get_num_threads(void);
 
+/**
+ * Gives the memory Ember keeps for reuse back to the system allocator and
+ * returns how many bytes that was (torch.cuda.empty_cache, for host memory).
+ * Tensor memory above 4 KiB that is released is kept per size for the next
+ * tensor of that size -- a training step allocates the same sizes every step,
+ * and memory freshly obtained from the system costs a page fault per 4 KiB --
+ * up to EMBER_CACHE_MB mebibytes in all (an environment variable read at the
+ * first such allocation; default 256; 0 turns the cache off). Thread-safe.
+ */
+int64_t ember_empty_cache(void);
+
 #ifdef __cplusplus
 }
 #endif

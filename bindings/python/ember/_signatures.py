@@ -108,6 +108,7 @@ SIGNATURES = {
     'ember_elu': ('int32', 'ember_status', (('x', 'const ember_tensor *', 'pointer'), ('alpha', 'double', 'double'), ('out', 'ember_tensor **', 'pointer'))),
     'ember_embedding': ('int32', 'ember_status', (('input', 'const ember_tensor *', 'pointer'), ('weight', 'const ember_tensor *', 'pointer'), ('out', 'ember_tensor **', 'pointer'))),
     'ember_embedding_padding_idx': ('int32', 'ember_status', (('input', 'const ember_tensor *', 'pointer'), ('weight', 'const ember_tensor *', 'pointer'), ('padding_idx', 'int64_t', 'int64'), ('out', 'ember_tensor **', 'pointer'))),
+    'ember_empty_cache': ('int64', 'int64_t', ()),
     'ember_eq': ('int32', 'ember_status', (('a', 'const ember_tensor *', 'pointer'), ('b', 'const ember_tensor *', 'pointer'), ('out', 'ember_tensor **', 'pointer'))),
     'ember_eq_scalar': ('int32', 'ember_status', (('a', 'const ember_tensor *', 'pointer'), ('s', 'double', 'double'), ('out', 'ember_tensor **', 'pointer'))),
     'ember_erf': ('int32', 'ember_status', (('x', 'const ember_tensor *', 'pointer'), ('out', 'ember_tensor **', 'pointer'))),
