@@ -19,8 +19,10 @@ let package = Package(
         .systemLibrary(name: "CEmber", path: "Sources/CEmber"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // Vectorisable square roots (a header of static inline functions).
+        .systemLibrary(name: "CEmberMath", path: "Sources/CEmberMath"),
 
-        .target(name: "EmberTensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "EmberTensor", dependencies: ["COpenBLAS", "CEmberMath"], swiftSettings: fast),
         .target(name: "EmberAutograd", dependencies: ["EmberTensor"], swiftSettings: fast),
         .target(name: "EmberNN", dependencies: ["EmberAutograd"], swiftSettings: fast),
         .target(name: "EmberOptim", dependencies: ["EmberNN"], swiftSettings: fast),

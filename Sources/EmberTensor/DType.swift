@@ -1,3 +1,4 @@
+import CEmberMath
 import Glibc
 
 /// Element types, with torch's names and `ember_dtype`'s raw values.
@@ -122,7 +123,7 @@ extension Float: FloatElement {
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { logf(x) }
     @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
-    @inlinable public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
+    @inlinable public static func sqrt(_ x: Float) -> Float { ember_sqrtf(x) }
     @inlinable public static func cos(_ x: Float) -> Float { cosf(x) }
     @inlinable public static func sin(_ x: Float) -> Float { sinf(x) }
 }
@@ -138,7 +139,7 @@ extension Double: FloatElement {
     @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-    @inlinable public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    @inlinable public static func sqrt(_ x: Double) -> Double { ember_sqrt(x) }
     @inlinable public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
     @inlinable public static func sin(_ x: Double) -> Double { Glibc.sin(x) }
 }

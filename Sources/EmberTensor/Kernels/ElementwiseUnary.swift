@@ -168,8 +168,8 @@ extension Kernels {
         case .expm1: map1(x, out, grain: g) { (v: T) in T.expm1(v) }
         case .log1p: map1(x, out, grain: g) { (v: T) in T.log1p(v) }
         case .log2: map1(x, out, grain: g) { (v: T) in T.log2(v) }
-        case .sqrt: map1(x, out) { (v: T) in v.squareRoot() }
-        case .rsqrt: map1(x, out) { (v: T) in 1 / v.squareRoot() }
+        case .sqrt: map1(x, out) { (v: T) in T.sqrt(v) }
+        case .rsqrt: map1(x, out) { (v: T) in 1 / T.sqrt(v) }
         case .reciprocal: map1(x, out) { (v: T) in 1 / v }
         case .sin: map1(x, out, grain: g) { (v: T) in T.sin(v) }
         case .cos: map1(x, out, grain: g) { (v: T) in T.cos(v) }
