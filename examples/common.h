@@ -1,6 +1,6 @@
 /* Helpers shared by the examples: error checking, a live progress line with
-   loss, rate and ETA, a CSV loss curve, and the digits data set's loader.
-   Plain C99 (plus POSIX clocks and popen). */
+   loss, rate and ETA, a CSV loss curve, and the digits data set's loader,
+   model and held-out accuracy. Plain C99 (plus POSIX clocks and popen). */
 #ifndef EMBER_EXAMPLES_COMMON_H
 #define EMBER_EXAMPLES_COMMON_H
 
@@ -117,6 +117,47 @@ static inline void load_digits(const char *path, float images[][DIGITS_PIXELS], 
         labels[i] = labels[j];
         labels[j] = l;
     }
+}
+
+/* The CNN of digits_cnn.c and dist_digits.c: conv(1->16) relu pool
+   conv(16->32) relu pool flatten linear(128->64) relu linear(64->10).
+   Inline for the same reason as load_digits. */
+static inline ember_module *make_digits_model(void) {
+    static const char *layers[][2] = {
+        {"Conv2d", "1, 16, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
+        {"Conv2d", "16, 32, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
+        {"Flatten", ""}, {"Linear", "128, 64"}, {"ReLU", ""}, {"Linear", "64, 10"},
+    };
+    ember_module *model;
+    CHECK(ember_module_new("Sequential", "", &model));
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        ember_module *layer;
+        CHECK(ember_module_new(layers[i][0], layers[i][1], &layer));
+        CHECK(ember_sequential_append(model, layer));
+        ember_module_free(layer);
+    }
+    return model;
+}
+
+/* The fraction of the n test images x whose predicted class is the label in
+   y, computed in eval mode without gradients; the model is left training. */
+static inline double digits_accuracy(ember_module *model, ember_tensor *x, const int64_t *y, int64_t n) {
+    bool was = ember_set_grad_enabled(false);
+    CHECK(ember_module_train(model, false));
+    ember_tensor *logits, *predicted;
+    CHECK(ember_module_forward(model, x, &logits));
+    CHECK(ember_argmax_dim(logits, 1, false, &predicted));
+    int64_t *p = malloc(sizeof *p * (size_t)n);
+    if (!p) { fprintf(stderr, "out of memory\n"); exit(1); }
+    CHECK(ember_tensor_copy_to(predicted, p, sizeof *p * (size_t)n));
+    int64_t correct = 0;
+    for (int64_t i = 0; i < n; i++) correct += p[i] == y[i];
+    free(p);
+    ember_tensor_free(logits);
+    ember_tensor_free(predicted);
+    CHECK(ember_module_train(model, true));
+    ember_set_grad_enabled(was);
+    return (double)correct / (double)n;
 }
 
 #endif

@@ -15,42 +15,6 @@ enum { SAMPLES = DIGITS_SAMPLES, PIXELS = DIGITS_PIXELS, TEST = 360, TRAIN = SAM
 static float images[SAMPLES][PIXELS];
 static int64_t labels[SAMPLES];
 
-/* conv(1->16) relu pool conv(16->32) relu pool flatten linear(128->64) relu linear(64->10) */
-static ember_module *make_model(void) {
-    static const char *layers[][2] = {
-        {"Conv2d", "1, 16, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
-        {"Conv2d", "16, 32, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
-        {"Flatten", ""}, {"Linear", "128, 64"}, {"ReLU", ""}, {"Linear", "64, 10"},
-    };
-    ember_module *model;
-    CHECK(ember_module_new("Sequential", "", &model));
-    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
-        ember_module *layer;
-        CHECK(ember_module_new(layers[i][0], layers[i][1], &layer));
-        CHECK(ember_sequential_append(model, layer));
-        ember_module_free(layer);
-    }
-    return model;
-}
-
-/* The fraction of test images whose predicted class is right. */
-static double accuracy(ember_module *model, ember_tensor *x, const int64_t *y, int64_t n) {
-    bool was = ember_set_grad_enabled(false);
-    CHECK(ember_module_train(model, false));
-    ember_tensor *logits, *predicted;
-    CHECK(ember_module_forward(model, x, &logits));
-    CHECK(ember_argmax_dim(logits, 1, false, &predicted));
-    int64_t p[TEST];
-    CHECK(ember_tensor_copy_to(predicted, p, sizeof p));
-    int64_t correct = 0;
-    for (int64_t i = 0; i < n; i++) correct += p[i] == y[i];
-    ember_tensor_free(logits);
-    ember_tensor_free(predicted);
-    CHECK(ember_module_train(model, true));
-    ember_set_grad_enabled(was);
-    return (double)correct / (double)n;
-}
-
 /* Writes the image and its saliency (|d score / d pixel|, scaled to 0..255)
    side by side, each pixel drawn as an 8x8 block, as a binary PGM. */
 static void write_saliency(ember_module *model, int sample, int k) {
@@ -106,7 +70,7 @@ int main(int argc, char **argv) {
     CHECK(ember_tensor_from_data(labels, EMBER_INT64, train_labels, 1, &y_train));
     CHECK(ember_tensor_from_data(images[TRAIN], EMBER_FLOAT32, test_shape, 4, &x_test));
 
-    ember_module *model = make_model();
+    ember_module *model = make_digits_model();
     ember_optimizer *opt;
     CHECK(ember_sgd_new(model, 0.05, &opt));
     CHECK(ember_optimizer_set(opt, "momentum", 0.9));
@@ -136,7 +100,7 @@ int main(int argc, char **argv) {
             progress_update(&bar, step, value, "steps");
             ember_tensor_free(data); ember_tensor_free(target); ember_tensor_free(logits); ember_tensor_free(loss);
         }
-        acc = accuracy(model, x_test, labels + TRAIN, TEST);
+        acc = digits_accuracy(model, x_test, labels + TRAIN, TEST);
         fprintf(curve, "%ld,%d,,%.4f\n", step, epoch, acc);
         if (bar.tty) printf("\n");
         printf("epoch %2d  held-out accuracy %.3f\n", epoch, acc);

@@ -19,40 +19,6 @@ enum { SAMPLES = DIGITS_SAMPLES, PIXELS = DIGITS_PIXELS, TEST = 360, TRAIN = SAM
 static float images[SAMPLES][PIXELS];
 static int64_t labels[SAMPLES];
 
-static ember_module *make_model(void) {
-    static const char *layers[][2] = {
-        {"Conv2d", "1, 16, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
-        {"Conv2d", "16, 32, kernel_size=3, padding=1"}, {"ReLU", ""}, {"MaxPool2d", "2"},
-        {"Flatten", ""}, {"Linear", "128, 64"}, {"ReLU", ""}, {"Linear", "64, 10"},
-    };
-    ember_module *model;
-    CHECK(ember_module_new("Sequential", "", &model));
-    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
-        ember_module *layer;
-        CHECK(ember_module_new(layers[i][0], layers[i][1], &layer));
-        CHECK(ember_sequential_append(model, layer));
-        ember_module_free(layer);
-    }
-    return model;
-}
-
-static double accuracy(ember_module *model, ember_tensor *x, const int64_t *y, int64_t n) {
-    bool was = ember_set_grad_enabled(false);
-    CHECK(ember_module_train(model, false));
-    ember_tensor *logits, *predicted;
-    CHECK(ember_module_forward(model, x, &logits));
-    CHECK(ember_argmax_dim(logits, 1, false, &predicted));
-    int64_t p[TEST];
-    CHECK(ember_tensor_copy_to(predicted, p, sizeof p));
-    int64_t correct = 0;
-    for (int64_t i = 0; i < n; i++) correct += p[i] == y[i];
-    ember_tensor_free(logits);
-    ember_tensor_free(predicted);
-    CHECK(ember_module_train(model, true));
-    ember_set_grad_enabled(was);
-    return (double)correct / (double)n;
-}
-
 /* The checkpoint, written by rank 0 only (ember_dist_run_on_rank): for each
    parameter its name, its element count and its float32 values. */
 static ember_status save_weights(void *user_data) {
@@ -94,7 +60,7 @@ int main(int argc, char **argv) {
     CHECK(ember_tensor_from_data(images[TRAIN], EMBER_FLOAT32, test_shape, 4, &x_test));
 
     /* The same model on every rank; the wrapper copies rank 0's weights to the others. */
-    ember_module *model = make_model();
+    ember_module *model = make_digits_model();
     ember_ddp *ddp;
     CHECK(ember_ddp_new(group, model, &ddp));
     ember_optimizer *opt;
@@ -138,7 +104,7 @@ int main(int argc, char **argv) {
         }
         train_seconds += seconds_now() - start;
         ember_dataloader_free(loader);
-        acc = accuracy(model, x_test, labels + TRAIN, TEST);
+        acc = digits_accuracy(model, x_test, labels + TRAIN, TEST);
         if (rank == 0) {
             fprintf(curve, "%ld,%d,,%.4f\n", step, epoch, acc);
             if (bar.tty) printf("\n");

@@ -67,6 +67,14 @@ def get_num_threads() -> int:
     return int(_ffi.C.ember_get_num_threads())
 
 
+def empty_cache() -> int:
+    """Gives the tensor memory Ember keeps for reuse back to the system and
+    returns how many bytes that was (ember_empty_cache; torch.cuda.empty_cache
+    for host memory). The cache holds released blocks above 4 KiB, per size, up
+    to EMBER_CACHE_MB mebibytes (default 256; 0 turns it off)."""
+    return int(_ffi.C.ember_empty_cache())
+
+
 def dtype_name(d: dtype) -> str:
     """The library's name for a dtype (ember_dtype_name)."""
     return _ffi.C.ember_dtype_name(d.code).decode()
@@ -86,6 +94,6 @@ __all__ = list(_op_names) + [
     "save_checkpoint", "load_checkpoint", "checkpoint_state_dict", "restore_checkpoint", "get_rng_state",
     "set_rng_state", "serialization", "autograd", "nn", "optim", "utils",
     "EmberError", "InvalidArgumentError", "InvalidHandleError", "ShapeError", "DTypeError", "OutOfMemoryError",
-    "StateError", "EmberIOError", "InternalError", "set_num_threads", "get_num_threads", "library_version",
+    "StateError", "EmberIOError", "InternalError", "set_num_threads", "get_num_threads", "empty_cache", "library_version",
     "dtype_name", "status_name", "pi", "e", "inf", "nan",
 ]

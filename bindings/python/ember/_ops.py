@@ -82,15 +82,21 @@ def _dimlist(dim: Dims) -> Tuple[Any, int]:
     return (c_int64 * builtins.max(len(dims), 1))(*dims), len(dims)
 
 
-def _call1(fn: Any, *args: Any) -> Tensor:
-    """Calls ``fn(*args, &out)`` and wraps the new tensor."""
-    out = c_void_p()
-    st = fn(*args, byref(out))
+def _out_tensor(st: int, out: c_void_p) -> Tensor:
+    """The new tensor a C call returned in ``out``, or the exception for its
+    failing status ``st``. The hot paths (elementwise ops, matmul, module
+    forward) make their C call inline and end with this, skipping _call1's *args."""
     if st:
         raise_status(st)
     t = _new(Tensor)
     t._h = out.value
     return t
+
+
+def _call1(fn: Any, *args: Any) -> Tensor:
+    """Calls ``fn(*args, &out)`` and wraps the new tensor."""
+    out = c_void_p()
+    return _out_tensor(fn(*args, byref(out)), out)
 
 
 def _call2(fn: Any, *args: Any) -> Tuple[Tensor, Tensor]:
@@ -118,12 +124,7 @@ def _unary(cfn: Any, name: str, doc: str) -> Any:
         if not isinstance(input, Tensor):
             input = _t(input)
         out = c_void_p()
-        st = cfn(input._h, byref(out))
-        if st:
-            raise_status(st)
-        t = _new(Tensor)
-        t._h = out.value
-        return t
+        return _out_tensor(cfn(input._h, byref(out)), out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -221,11 +222,7 @@ def _binary(tfn: Any, sfn: Any, name: str, doc: str) -> Any:
             else:
                 keep = _other(other, input)  # alive until the call returns
                 st = tfn(h, keep._h, byref(out))
-        if st:
-            raise_status(st)
-        t = _new(Tensor)
-        t._h = out.value
-        return t
+        return _out_tensor(st, out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -440,33 +437,50 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 
 # ---------------------------------------------------------------------- reductions
 
-def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """The sum of all elements, or over ``dim`` (an int or a tuple) (torch.sum)."""
+def _reduce(full: Any, over_dims: Any, input: Tensor, dim: Dims, keepdim: bool, dtype: Any = None) -> Tensor:
+    """``full(input)`` over every element when ``dim`` is None, else
+    ``over_dims(input, dims, n, keepdim)`` over the dims in ``dim`` (an int or a
+    sequence); ``input`` is first converted to ``dtype`` when one is given."""
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        return _call1(C.ember_sum, input._h)
+        return _call1(full, input._h)
     dims, n = _dimlist(dim)
-    return _call1(C.ember_sum_dim, input._h, dims, n, keepdim)
+    return _call1(over_dims, input._h, dims, n, keepdim)
+
+
+def _reduce_one(full: Any, along: Any, input: Tensor, dim: Optional[int], keepdim: bool,
+                dtype: Any = None) -> Tensor:
+    """As _reduce, for the ops that take a single int ``dim``: ``along(input, dim, keepdim)``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return _call1(full, input._h)
+    return _call1(along, input._h, operator.index(dim), keepdim)
+
+
+def _reduce_empty_is_all(full: Any, over_dims: Any, input: Tensor, dim: Dims, keepdim: bool) -> Tensor:
+    """_reduce for amax and amin, where an empty ``dim`` (their default, or None) means every dim."""
+    if dim is None or dim == () or dim == []:
+        if not keepdim:
+            return _call1(full, input._h)
+        dim = tuple(range(input.ndim))
+    return _reduce(full, over_dims, input, dim, keepdim)
+
+
+def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum of all elements, or over ``dim`` (an int or a tuple) (torch.sum)."""
+    return _reduce(C.ember_sum, C.ember_sum_dim, input, dim, keepdim, dtype)
 
 
 def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The mean of all elements, or over ``dim`` (torch.mean); floating tensors only."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        return _call1(C.ember_mean, input._h)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_mean_dim, input._h, dims, n, keepdim)
+    return _reduce(C.ember_mean, C.ember_mean_dim, input, dim, keepdim, dtype)
 
 
 def prod(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The product of all elements, or along ``dim`` (torch.prod)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        return _call1(C.ember_prod, input._h)
-    return _call1(C.ember_prod_dim, input._h, operator.index(dim), keepdim)
+    return _reduce_one(C.ember_prod, C.ember_prod_dim, input, dim, keepdim, dtype)
 
 
 def max(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = False) -> Any:
@@ -490,36 +504,22 @@ def min(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = Fal
 
 def amax(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (all dims when empty) (torch.amax)."""
-    if dim is None or dim == () or dim == []:
-        if not keepdim:
-            return _call1(C.ember_amax, input._h)
-        dim = tuple(range(input.ndim))
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_amax_dim, input._h, dims, n, keepdim)
+    return _reduce_empty_is_all(C.ember_amax, C.ember_amax_dim, input, dim, keepdim)
 
 
 def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
     """The smallest values over ``dim`` (all dims when empty) (torch.amin)."""
-    if dim is None or dim == () or dim == []:
-        if not keepdim:
-            return _call1(C.ember_amin, input._h)
-        dim = tuple(range(input.ndim))
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_amin_dim, input._h, dims, n, keepdim)
+    return _reduce_empty_is_all(C.ember_amin, C.ember_amin_dim, input, dim, keepdim)
 
 
 def argmax(input: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element, flattened or along ``dim`` (torch.argmax)."""
-    if dim is None:
-        return _call1(C.ember_argmax, input._h)
-    return _call1(C.ember_argmax_dim, input._h, operator.index(dim), keepdim)
+    return _reduce_one(C.ember_argmax, C.ember_argmax_dim, input, dim, keepdim)
 
 
 def argmin(input: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element, flattened or along ``dim`` (torch.argmin)."""
-    if dim is None:
-        return _call1(C.ember_argmin, input._h)
-    return _call1(C.ember_argmin_dim, input._h, operator.index(dim), keepdim)
+    return _reduce_one(C.ember_argmin, C.ember_argmin_dim, input, dim, keepdim)
 
 
 def _correction(dim: Any, unbiased: Any, correction: Any) -> Tuple[Any, float]:
@@ -530,24 +530,26 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> Tuple[Any, float]:
     return dim, float(correction)
 
 
+def _reduce_corrected(full: Any, over_dims: Any, input: Tensor, dim: Any, unbiased: Any, keepdim: bool,
+                      correction: Any) -> Tensor:
+    """var and std: _reduce with the correction (Bessel's by default) passed after the dims."""
+    dim, corr = _correction(dim, unbiased, correction)
+    if dim is None:
+        return _call1(full, input._h, corr)
+    dims, n = _dimlist(dim)
+    return _call1(over_dims, input._h, dims, n, corr, keepdim)
+
+
 def var(input: Tensor, dim: Dims = None, unbiased: Optional[bool] = None, keepdim: bool = False, *,
         correction: Optional[Number] = None) -> Tensor:
     """The variance over all elements or ``dim`` (torch.var); correction 1 (Bessel's) by default."""
-    dim, corr = _correction(dim, unbiased, correction)
-    if dim is None:
-        return _call1(C.ember_var, input._h, corr)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_var_dim, input._h, dims, n, corr, keepdim)
+    return _reduce_corrected(C.ember_var, C.ember_var_dim, input, dim, unbiased, keepdim, correction)
 
 
 def std(input: Tensor, dim: Dims = None, unbiased: Optional[bool] = None, keepdim: bool = False, *,
         correction: Optional[Number] = None) -> Tensor:
     """The standard deviation over all elements or ``dim`` (torch.std)."""
-    dim, corr = _correction(dim, unbiased, correction)
-    if dim is None:
-        return _call1(C.ember_std, input._h, corr)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_std_dim, input._h, dims, n, corr, keepdim)
+    return _reduce_corrected(C.ember_std, C.ember_std_dim, input, dim, unbiased, keepdim, correction)
 
 
 def var_mean(input: Tensor, dim: Dims = None, unbiased: Optional[bool] = None, keepdim: bool = False, *,
@@ -566,10 +568,7 @@ def std_mean(input: Tensor, dim: Dims = None, unbiased: Optional[bool] = None, k
 
 def logsumexp(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over ``dim``, or every element (torch.logsumexp)."""
-    if dim is None:
-        return _call1(C.ember_logsumexp, input._h)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_logsumexp_dim, input._h, dims, n, keepdim)
+    return _reduce(C.ember_logsumexp, C.ember_logsumexp_dim, input, dim, keepdim)
 
 
 def norm(input: Tensor, p: Union[float, str, None] = "fro", dim: Dims = None, keepdim: bool = False,
@@ -590,18 +589,12 @@ def norm(input: Tensor, p: Union[float, str, None] = "fro", dim: Dims = None, ke
 
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Whether every element (over ``dim``) is nonzero, a bool tensor (torch.all)."""
-    if dim is None:
-        return _call1(C.ember_all, input._h)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_all_dim, input._h, dims, n, keepdim)
+    return _reduce(C.ember_all, C.ember_all_dim, input, dim, keepdim)
 
 
 def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Whether some element (over ``dim``) is nonzero, a bool tensor (torch.any)."""
-    if dim is None:
-        return _call1(C.ember_any, input._h)
-    dims, n = _dimlist(dim)
-    return _call1(C.ember_any_dim, input._h, dims, n, keepdim)
+    return _reduce(C.ember_any, C.ember_any_dim, input, dim, keepdim)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -618,26 +611,24 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     return _call1(C.ember_cumprod, input._h, operator.index(dim))
 
 
-def _softmax_dim(ndim: int) -> int:
-    return 0 if ndim in (0, 1, 3) else 1
+def _softmax_along(fn: Any, input: Tensor, dim: Optional[int], dtype: Any) -> Tensor:
+    """softmax and log_softmax: ``fn`` along ``dim``, by default torch's legacy
+    choice for the number of dims, after the conversion to ``dtype``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return _call1(fn, input._h, operator.index(dim))
 
 
 def softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (torch.softmax)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        dim = _softmax_dim(input.ndim)
-    return _call1(C.ember_softmax, input._h, operator.index(dim))
+    return _softmax_along(C.ember_softmax, input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
     """log(softmax(x)) along ``dim`` (torch.log_softmax)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        dim = _softmax_dim(input.ndim)
-    return _call1(C.ember_log_softmax, input._h, operator.index(dim))
+    return _softmax_along(C.ember_log_softmax, input, dim, dtype)
 
 
 # ---------------------------------------------------------------------- linear algebra
@@ -645,12 +636,7 @@ def log_softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with torch.matmul's rules (1-D, 2-D and batched)."""
     out = c_void_p()
-    st = C.ember_matmul(input._h, other._h, byref(out))
-    if st:
-        raise_status(st)
-    t = _new(Tensor)
-    t._h = out.value
-    return t
+    return _out_tensor(C.ember_matmul(input._h, other._h, byref(out)), out)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -1013,17 +999,24 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> T
 
 # ---------------------------------------------------------------------- in place
 
+def _operand(other: Any, like: Tensor) -> Tuple[Optional[Tensor], Any]:
+    """The second operand of an in-place op: (tensor, None), or (None, number)
+    for a Python number, which goes to the op's scalar form."""
+    if isinstance(other, Tensor):
+        return other, None
+    s = _scalar(other)
+    if s is None:
+        return _other(other, like), None
+    return None, s
+
+
 def _inplace(name: str, doc: str, tfn: Any, sfn: Any) -> Any:
     def op(self: Tensor, other: TensorOrNumber) -> Tensor:
-        if isinstance(other, Tensor):
-            check(tfn(self._h, other._h))
+        t, s = _operand(other, self)
+        if t is None:
+            check(sfn(self._h, s))
         else:
-            s = _scalar(other)
-            if s is None:
-                other = _other(other, self)
-                check(tfn(self._h, other._h))
-            else:
-                check(sfn(self._h, s))
+            check(tfn(self._h, t._h))
         return self
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -1036,29 +1029,21 @@ div_ = _inplace("div_", "self /= other in place; returns self (torch.Tensor.div_
 
 def add_(self: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """self += alpha * other in place; returns self (torch.Tensor.add_)."""
-    if isinstance(other, Tensor):
-        check(C.ember_add_(self._h, other._h, float(alpha)))
+    t, s = _operand(other, self)
+    if t is None:
+        check(C.ember_add_scalar_(self._h, s * alpha if alpha != 1 else s))
     else:
-        s = _scalar(other)
-        if s is None:
-            other = _other(other, self)
-            check(C.ember_add_(self._h, other._h, float(alpha)))
-        else:
-            check(C.ember_add_scalar_(self._h, s * alpha if alpha != 1 else s))
+        check(C.ember_add_(self._h, t._h, float(alpha)))
     return self
 
 
 def sub_(self: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """self -= alpha * other in place; returns self (torch.Tensor.sub_)."""
-    if isinstance(other, Tensor):
-        check(C.ember_sub_(self._h, other._h, float(alpha)))
+    t, s = _operand(other, self)
+    if t is None:
+        check(C.ember_add_scalar_(self._h, -(s * alpha)))
     else:
-        s = _scalar(other)
-        if s is None:
-            other = _other(other, self)
-            check(C.ember_sub_(self._h, other._h, float(alpha)))
-        else:
-            check(C.ember_add_scalar_(self._h, -(s * alpha)))
+        check(C.ember_sub_(self._h, t._h, float(alpha)))
     return self
 
 
@@ -1163,28 +1148,20 @@ def _binop(fn: Any) -> Any:
     return op
 
 
-def _rsub(self: Tensor, other: Any) -> Any:
-    if _scalar(other) is None and not isinstance(other, int):
-        return NotImplemented
-    return _sub(_scalar_tensor(other, self), self)
+def _reflected(name: str, fn: Any) -> Any:
+    """``number OP tensor``: fn(number as a tensor typed like self, self)."""
+    def op(self: Tensor, other: Any) -> Any:
+        if _scalar(other) is None and not isinstance(other, int):
+            return NotImplemented
+        return fn(_scalar_tensor(other, self), self)
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
-def _rdiv(self: Tensor, other: Any) -> Any:
-    if _scalar(other) is None and not isinstance(other, int):
-        return NotImplemented
-    return _true_div(_scalar_tensor(other, self), self)
-
-
-def _rfloordiv(self: Tensor, other: Any) -> Any:
-    if _scalar(other) is None and not isinstance(other, int):
-        return NotImplemented
-    return floor_divide(_scalar_tensor(other, self), self)
-
-
-def _rmod(self: Tensor, other: Any) -> Any:
-    if _scalar(other) is None and not isinstance(other, int):
-        return NotImplemented
-    return remainder(_scalar_tensor(other, self), self)
+_rsub = _reflected("_rsub", _sub)
+_rdiv = _reflected("_rdiv", _true_div)
+_rfloordiv = _reflected("_rfloordiv", floor_divide)
+_rmod = _reflected("_rmod", remainder)
 
 
 def _rpow(self: Tensor, other: Any) -> Any:
@@ -1222,11 +1199,7 @@ def _add_op(self: Tensor, other: Any) -> Any:
         return _add(self, other)
     else:
         return NotImplemented
-    if st:
-        raise_status(st)
-    t = _new(Tensor)
-    t._h = out.value
-    return t
+    return _out_tensor(st, out)
 
 
 def _iop(fn: Any) -> Any:

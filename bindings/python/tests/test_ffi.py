@@ -180,3 +180,15 @@ def test_set_num_threads():
     assert ember.get_num_threads() == 1
     ember.set_num_threads(before)
     assert ember.get_num_threads() == before
+
+
+def test_empty_cache_gives_back_released_memory():
+    ember.empty_cache()
+    assert ember.empty_cache() == 0
+    t = ember.zeros(100_000)
+    del t
+    u = ember.ones(100_000)          # reuses the released block
+    assert u.sum().item() == 100_000
+    del u
+    assert ember.empty_cache() >= 400_000
+    assert ember.empty_cache() == 0

@@ -8,9 +8,9 @@ from typing import Any, Optional, Sequence, Union
 
 from .. import _ops as ops
 from .._errors import InvalidArgumentError
-from .._ffi import C, cstr, double_array, int64_array, raise_status
-from .._ops import _call1, _call2, log_softmax, relu, selu, sigmoid, softmax, tanh
-from .._tensor import Tensor, _new
+from .._ffi import C, cstr, double_array, int64_array
+from .._ops import _call1, _call2, _out_tensor, log_softmax, relu, selu, sigmoid, softmax, tanh
+from .._tensor import Tensor, _wrap
 
 __all__ = [
     "relu", "relu_", "relu6", "elu", "selu", "leaky_relu", "gelu", "silu", "mish", "softplus", "hardtanh", "sigmoid",
@@ -49,6 +49,11 @@ def _tuple(value: Any, n: int) -> Any:
     if len(values) == 1 and n > 1:
         values = values * n
     return int64_array(values)
+
+
+def _pool_stride(stride: Any, n: int) -> Any:
+    """A pooling stride as _tuple does it; None or [] (the kernel size) stays NULL."""
+    return _tuple(stride, n) if stride not in (None, []) else None
 
 
 # ---------------------------------------------------------------------- activations
@@ -196,24 +201,25 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
 
 # ---------------------------------------------------------------------- convolution and pooling
 
+def _conv(n: int, fn: Any, fn_padding: Any, input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: IntOrPair,
+          padding: Union[IntOrPair, str], dilation: IntOrPair, groups: int) -> Tensor:
+    """conv1d (n = 1) and conv2d (n = 2): ``fn`` with numeric padding, ``fn_padding`` with 'same' or 'valid'."""
+    head = (input._h, weight._h, _h(bias), _tuple(stride, n))
+    if isinstance(padding, str):
+        return _call1(fn_padding, *head, cstr(padding), _tuple(dilation, n), int(groups))
+    return _call1(fn, *head, _tuple(padding, n), _tuple(dilation, n), int(groups))
+
+
 def conv1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: IntOrPair = 1,
            padding: Union[IntOrPair, str] = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
     """1-D convolution (F.conv1d); padding may be 'same' or 'valid'."""
-    if isinstance(padding, str):
-        return _call1(C.ember_conv1d_padding, input._h, weight._h, _h(bias), _tuple(stride, 1), cstr(padding),
-                      _tuple(dilation, 1), int(groups))
-    return _call1(C.ember_conv1d, input._h, weight._h, _h(bias), _tuple(stride, 1), _tuple(padding, 1),
-                  _tuple(dilation, 1), int(groups))
+    return _conv(1, C.ember_conv1d, C.ember_conv1d_padding, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: IntOrPair = 1,
            padding: Union[IntOrPair, str] = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (F.conv2d); padding may be 'same' or 'valid'."""
-    if isinstance(padding, str):
-        return _call1(C.ember_conv2d_padding, input._h, weight._h, _h(bias), _tuple(stride, 2), cstr(padding),
-                      _tuple(dilation, 2), int(groups))
-    return _call1(C.ember_conv2d, input._h, weight._h, _h(bias), _tuple(stride, 2), _tuple(padding, 2),
-                  _tuple(dilation, 2), int(groups))
+    return _conv(2, C.ember_conv2d, C.ember_conv2d_padding, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: IntOrPair = 1,
@@ -224,24 +230,29 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = Non
                   _tuple(output_padding, 2), int(groups), _tuple(dilation, 2))
 
 
+def _max_pool(n: int, fn: Any, fn_with_indices: Any, input: Tensor, kernel_size: IntOrPair,
+              stride: Optional[IntOrPair], padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool,
+              return_indices: bool) -> Any:
+    """max_pool1d (n = 1) and max_pool2d (n = 2): ``fn``, or ``fn_with_indices`` for (values, indices)."""
+    args = (input._h, _tuple(kernel_size, n), _pool_stride(stride, n), _tuple(padding, n), _tuple(dilation, n),
+            bool(ceil_mode))
+    if return_indices:
+        return _call2(fn_with_indices, *args)
+    return _call1(fn, *args)
+
+
 def max_pool1d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0,
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-D max pooling (F.max_pool1d); with return_indices the pair (values, indices)."""
-    args = (input._h, _tuple(kernel_size, 1), _tuple(stride, 1) if stride not in (None, []) else None,
-            _tuple(padding, 1), _tuple(dilation, 1), bool(ceil_mode))
-    if return_indices:
-        return _call2(C.ember_max_pool1d_with_indices, *args)
-    return _call1(C.ember_max_pool1d, *args)
+    return _max_pool(1, C.ember_max_pool1d, C.ember_max_pool1d_with_indices, input, kernel_size, stride, padding,
+                     dilation, ceil_mode, return_indices)
 
 
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0,
                dilation: IntOrPair = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """2-D max pooling (F.max_pool2d); with return_indices the pair (values, indices)."""
-    args = (input._h, _tuple(kernel_size, 2), _tuple(stride, 2) if stride not in (None, []) else None,
-            _tuple(padding, 2), _tuple(dilation, 2), bool(ceil_mode))
-    if return_indices:
-        return _call2(C.ember_max_pool2d_with_indices, *args)
-    return _call1(C.ember_max_pool2d, *args)
+    return _max_pool(2, C.ember_max_pool2d, C.ember_max_pool2d_with_indices, input, kernel_size, stride, padding,
+                     dilation, ceil_mode, return_indices)
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0,
@@ -249,9 +260,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
                divisor_override: Optional[int] = None) -> Tensor:
     """2-D average pooling (F.avg_pool2d)."""
     divisor = None if divisor_override is None else int64_array([divisor_override])
-    return _call1(C.ember_avg_pool2d, input._h, _tuple(kernel_size, 2),
-                  _tuple(stride, 2) if stride not in (None, []) else None, _tuple(padding, 2), bool(ceil_mode),
-                  bool(count_include_pad), divisor)
+    return _call1(C.ember_avg_pool2d, input._h, _tuple(kernel_size, 2), _pool_stride(stride, 2), _tuple(padding, 2),
+                  bool(ceil_mode), bool(count_include_pad), divisor)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Union[int, Sequence[Optional[int]]]) -> Tensor:
@@ -316,17 +326,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
         # it does not cover (ignored -100 targets, probabilities, more dims); the
         # general form then decides, as torch would.
         if C.ember_cross_entropy(input._h, target._h, byref(out)) == 0:
-            t = _new(Tensor)
-            t._h = out.value
-            return t
+            return _wrap(out.value)
     red = _reduction(reduction, size_average, reduce)
-    st = C.ember_cross_entropy_ex(input._h, target._h, None if weight is None else weight._h, int(ignore_index), red,
-                                  float(label_smoothing), byref(out))
-    if st:
-        raise_status(st)
-    t = _new(Tensor)
-    t._h = out.value
-    return t
+    return _out_tensor(C.ember_cross_entropy_ex(input._h, target._h, None if weight is None else weight._h,
+                                                int(ignore_index), red, float(label_smoothing), byref(out)), out)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,

@@ -7,11 +7,12 @@ from collections import OrderedDict
 from ctypes import byref, c_void_p
 from typing import Any, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
-from ..._ffi import C, check, raise_status
-from ..._tensor import Tensor, _new
+from ..._ffi import C, check
+from ..._ops import _out_tensor
+from ..._tensor import Tensor
 from ..parameter import Parameter
 from .layers import _hooked_builtins, builtin
-from .module import Module, _addindent, _new_custom
+from .module import Module, _addindent, _new_custom, _sequential_new
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -33,9 +34,7 @@ class Sequential(Module):
         named = len(args) == 1 and isinstance(args[0], OrderedDict)
         c_backed = not named and type(self).forward is Sequential.forward
         if c_backed:
-            out = c_void_p()
-            check(C.ember_sequential_new(byref(out)))
-            h = out.value
+            h = _sequential_new()
         else:
             h = _new_custom(self, type(self).__name__)
         object.__setattr__(self, "_h", h)
@@ -75,12 +74,7 @@ class Sequential(Module):
         """Each child applied in turn to the previous one's output."""
         if self.__dict__["_c_sequential"] and not _hooked_builtins[0] and isinstance(input, Tensor):
             out = c_void_p()
-            st = _module_forward(self._h, input._h, byref(out))
-            if st:
-                raise_status(st)
-            t = _new(Tensor)
-            t._h = out.value
-            return t
+            return _out_tensor(_module_forward(self._h, input._h, byref(out)), out)
         for module in self._modules.values():
             input = module(input)
         return input

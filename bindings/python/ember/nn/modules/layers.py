@@ -11,9 +11,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from ... import _dtype as D
 from ..._dtype import as_dtype
 from ..._errors import InvalidArgumentError
-from ..._ffi import C, cstr, raise_status
-from ..._tensor import Tensor, _check_device, _new, _wrap, zeros
-from .module import BUILTIN_CLASSES, Module, _own_extra_repr, _summary
+from ..._ffi import C, raise_status
+from ..._ops import _call1, _out_tensor
+from ..._tensor import Tensor, _check_device, _wrap, zeros
+from .module import BUILTIN_CLASSES, Module, _module_new, _own_extra_repr, _summary
 
 __all__ = [
     "Identity", "Linear", "NonDynamicallyQuantizableLinear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d",
@@ -91,24 +92,16 @@ class _Builtin(Module):
             if not _same(value, default):
                 parts.append(f"{name}={_format_value(value)}")
         args = ", ".join(parts)
-        out = c_void_p()
-        st = C.ember_module_new(cstr(type_name), cstr(args), byref(out))
-        if st:
-            raise_status(st)
+        h = _module_new(type_name, args)
         object.__setattr__(self, "_ctor_args", args)
-        self._adopt(out.value, type_name)
+        self._adopt(h, type_name)
         if dtype is not None and as_dtype(dtype) is not D.float32:
             self.to(dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Runs the C module on ``input`` (ember_module_forward)."""
         out = c_void_p()
-        st = _module_forward(self._bh, input._h, byref(out))
-        if st:
-            raise_status(st)
-        t = _new(Tensor)
-        t._h = out.value
-        return t
+        return _out_tensor(_module_forward(self._bh, input._h, byref(out)), out)
 
     def _forward_multi(self, *inputs: Tensor, capacity: int = 16) -> List[Tensor]:
         """Runs the C module on several inputs (ember_module_forward_multi)."""
@@ -146,6 +139,15 @@ def _empty() -> Tensor:
     if not _EMPTY:
         _EMPTY.append(zeros(0))
     return _EMPTY[0]
+
+
+def _optional_inputs(*tensors: Optional[Tensor]) -> List[Tensor]:
+    """Optional trailing inputs of _forward_multi (masks): those up to the last
+    one given, with the _empty() placeholder for each None before it."""
+    given = [i for i, t in enumerate(tensors) if t is not None]
+    if not given:
+        return []
+    return [_empty() if t is None else t for t in tensors[:given[-1] + 1]]
 
 
 class _GenericBuiltin(_Builtin):
@@ -585,12 +587,7 @@ class MultiheadAttention(_Builtin):
         """(attn_output, attn_weights or None), as torch's forward."""
         if is_causal and attn_mask is None:
             raise InvalidArgumentError("Need attn_mask if specifying the is_causal hint.")
-        inputs = [query, key, value]
-        if key_padding_mask is not None or attn_mask is not None:
-            inputs.append(key_padding_mask if key_padding_mask is not None else _empty())
-        if attn_mask is not None:
-            inputs.append(attn_mask)
-        output, weights = self._forward_multi(*inputs)
+        output, weights = self._forward_multi(query, key, value, *_optional_inputs(key_padding_mask, attn_mask))
         if not need_weights:
             return output, None
         if average_attn_weights:
@@ -629,12 +626,7 @@ class TransformerEncoderLayer(_Builtin):
     def forward(self, src: Tensor, src_mask: Optional[Tensor] = None, src_key_padding_mask: Optional[Tensor] = None,
                 is_causal: bool = False) -> Tensor:
         """The encoded sequence; ``is_causal`` is a hint that src_mask is the causal mask."""
-        inputs = [src]
-        if src_mask is not None or src_key_padding_mask is not None:
-            inputs.append(src_mask if src_mask is not None else _empty())
-        if src_key_padding_mask is not None:
-            inputs.append(src_key_padding_mask)
-        return self._forward_multi(*inputs)[0]
+        return self._forward_multi(src, *_optional_inputs(src_mask, src_key_padding_mask))[0]
 
 
 @builtin("TransformerEncoder")
@@ -654,12 +646,9 @@ class TransformerEncoder(_Builtin):
             args += ", norm=True"
         from ...serialization import rng_preserved
         with rng_preserved():  # torch copies the layer instead of drawing new weights
-            out = c_void_p()
-            st = C.ember_module_new(cstr("TransformerEncoder"), cstr(args), byref(out))
-            if st:
-                raise_status(st)
+            h = _module_new("TransformerEncoder", args)
         object.__setattr__(self, "_ctor_args", args)
-        self._adopt(out.value, "TransformerEncoder")
+        self._adopt(h, "TransformerEncoder")
         state = encoder_layer.state_dict()
         for layer in self.layers:
             layer.load_state_dict(state)
@@ -672,12 +661,7 @@ class TransformerEncoder(_Builtin):
     def forward(self, src: Tensor, mask: Optional[Tensor] = None, src_key_padding_mask: Optional[Tensor] = None,
                 is_causal: Optional[bool] = None) -> Tensor:
         """The encoded sequence through every layer (and the final norm)."""
-        inputs = [src]
-        if mask is not None or src_key_padding_mask is not None:
-            inputs.append(mask if mask is not None else _empty())
-        if src_key_padding_mask is not None:
-            inputs.append(src_key_padding_mask)
-        return self._forward_multi(*inputs)[0]
+        return self._forward_multi(src, *_optional_inputs(mask, src_key_padding_mask))[0]
 
 
 class Transformer:
@@ -691,8 +675,4 @@ class Transformer:
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """The causal mask: -inf above the diagonal, 0 elsewhere (or a bool mask)."""
         _check_device(device)
-        out = c_void_p()
-        st = C.ember_generate_square_subsequent_mask(int(sz), as_dtype(dtype or D.float32).code, byref(out))
-        if st:
-            raise_status(st)
-        return _wrap(out.value)
+        return _call1(C.ember_generate_square_subsequent_mask, int(sz), as_dtype(dtype or D.float32).code)

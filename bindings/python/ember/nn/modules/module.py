@@ -163,6 +163,20 @@ def _module_forward(self_h: int, inputs: Any, n_inputs: int, user_data: int, out
         return report_exception(e, f"{type(module).__name__}.forward")
 
 
+def _module_new(type_name: str, args: str) -> int:
+    """A new built-in C module: ember_module_new(type_name, args)'s handle."""
+    out = c_void_p()
+    check(C.ember_module_new(cstr(type_name), cstr(args), byref(out)))
+    return out.value
+
+
+def _sequential_new() -> int:
+    """A new empty C Sequential: ember_sequential_new's handle."""
+    out = c_void_p()
+    check(C.ember_sequential_new(byref(out)))
+    return out.value
+
+
 def _new_custom(obj: "Module", type_name: str) -> int:
     """A C custom module whose forward calls ``obj`` (held weakly)."""
     key = userdata_new(weakref.ref(obj))
@@ -788,11 +802,10 @@ class Module:
             from ...serialization import rng_preserved
             args = d.get("_ctor_args")
             if args is not None:
-                out = c_void_p()
                 with rng_preserved():
-                    check(C.ember_module_new(cstr(d["_type"]), cstr(args), byref(out)))
+                    h = _module_new(d["_type"], args)
                 object.__setattr__(new, "_ctor_args", args)
-                new._adopt(out.value, d["_type"])
+                new._adopt(h, d["_type"])
             else:
                 from ...serialization import _copy_builtin
                 new._adopt(_copy_builtin(self), d["_type"])
@@ -812,9 +825,7 @@ class Module:
                     "_non_persistent_buffers_set"}
         else:
             if isinstance(d.get("_c_sequential"), bool) and d["_c_sequential"]:
-                out = c_void_p()
-                check(C.ember_sequential_new(byref(out)))
-                h = out.value
+                h = _sequential_new()
             else:
                 h = _new_custom(new, type(self).__name__)
             object.__setattr__(new, "_h", h)
