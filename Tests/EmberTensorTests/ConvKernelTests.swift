@@ -192,6 +192,44 @@ final class ConvKernelTests: XCTestCase {
 
     // MARK: - Pooling
 
+    /// MaxPool2d(2) on float32 takes a four-windows-at-a-time path: against a
+    /// plain loop over the taps in torch's order (larger or NaN wins, ties keep
+    /// the first), with ties, NaNs, infinities and widths that leave a tail.
+    func testMaxPool2x2FastPathMatchesTheRule() throws {
+        for (h, w) in [(2, 2), (4, 8), (6, 10), (28, 28), (5, 11)] {
+            let oh = h / 2, ow = w / 2, planes = 3
+            var values: [Double] = []
+            for i in 0..<(planes * h * w) {
+                switch i % 13 {
+                case 3: values.append(.nan)
+                case 7: values.append(-.infinity)
+                default: values.append(Double((i * 7919) % 5))      // many ties
+                }
+            }
+            var g = PoolGeometry()
+            (g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth) = (planes, h, w, oh, ow)
+            (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth) = (2, 2, 2, 2)
+            let x = try NDArray.copying(values, dtype: .float64, shape: [1, planes, h, w]).cast(to: .float32)
+            let (v, indices) = try Kernels.maxPool2d(x, geometry: g, outputShape: [1, planes, oh, ow])
+            let gotValues = v.toDoubles(), gotIndices = indices!.toDoubles()
+            for p in 0..<planes {
+                for r in 0..<oh {
+                    for q in 0..<ow {
+                        let base = p * h * w
+                        var bestAt = 2 * r * w + 2 * q, best = values[base + bestAt]
+                        for at in [2 * r * w + 2 * q + 1, (2 * r + 1) * w + 2 * q, (2 * r + 1) * w + 2 * q + 1] {
+                            let t = values[base + at]
+                            if t > best || t.isNaN { best = t; bestAt = at }
+                        }
+                        let o = (p * oh + r) * ow + q
+                        XCTAssertEqual(gotIndices[o], Double(bestAt), "\(h)x\(w) plane \(p) (\(r), \(q))")
+                        XCTAssertTrue(gotValues[o] == best || (gotValues[o].isNaN && best.isNaN), "\(h)x\(w) plane \(p) (\(r), \(q))")
+                    }
+                }
+            }
+        }
+    }
+
     func testMaxPoolKernelTiesNaNAndBackward() throws {
         var g = PoolGeometry()
         (g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth) = (1, 1, 6, 1, 2)

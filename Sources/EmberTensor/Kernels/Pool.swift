@@ -195,6 +195,56 @@ extension Kernels {
         return (values, indices)
     }
 
+    /// MaxPool2d(2) on one float plane (the usual layer): four outputs at a
+    /// time, each lane comparing its window's taps in torch's order with the
+    /// same rule as the general loop (larger, or NaN; ties keep the first).
+    static func maxPool2x2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                           _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
+        @inline(__always)
+        func consider(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ v: SIMD4<Float>, _ vAt: SIMD4<Int32>) {
+            let take = (v .> best) .| (v .!= v)
+            best.replace(with: v, where: take)
+            at.replace(with: vAt, where: take)
+        }
+        let lanes = SIMD4<Int32>(0, 2, 4, 6), width = Int32(w)
+        for r in 0..<oh {
+            let top = src + 2 * r * w, bottom = top + w
+            let out = dst + r * ow, outIdx = idx.map { $0 + r * ow }
+            let rowStart = Int32(2 * r * w)
+            var q = 0
+            // Eight floats from each of the window's two rows hold four windows
+            // (the last read ends at 2 (q + 3) + 1 < 2 ow <= w).
+            while q + 4 <= ow {
+                let a = UnsafeRawPointer(top + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
+                let b = UnsafeRawPointer(bottom + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
+                let first = lanes &+ (rowStart &+ Int32(2 * q))
+                var best = a.evenHalf, at = first
+                consider(&best, &at, a.oddHalf, first &+ 1)
+                consider(&best, &at, b.evenHalf, first &+ width)
+                consider(&best, &at, b.oddHalf, first &+ width &+ 1)
+                UnsafeMutableRawPointer(out + q).storeBytes(of: best, as: SIMD4<Float>.self)
+                if let outIdx {
+                    for l in 0..<4 { outIdx[q + l] = Int64(at[l]) }
+                }
+                q += 4
+            }
+            while q < ow {
+                let first = 2 * r * w + 2 * q
+                var bestIndex = first, best = src[first]
+                for tap in 1..<4 {
+                    let at = first + (tap >> 1) * w + (tap & 1), v = src[at]
+                    if v > best || v != v {
+                        best = v
+                        bestIndex = at
+                    }
+                }
+                out[q] = best
+                outIdx?[q] = Int64(bestIndex)
+                q += 1
+            }
+        }
+    }
+
     static func maxPoolLoop<T: PoolElement>(_ x: UnsafePointer<T>, _ values: UnsafeMutablePointer<T>,
                                             _ indices: UnsafeMutablePointer<Int64>?, _ g: PoolGeometry) {
         let (h, w, oh, ow) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
@@ -207,23 +257,30 @@ extension Kernels {
         Parallel.forEach(g.planes, grain: Swift.max(1, 8192 / Swift.max(1, oh * ow * kh * kw))) { planes in
             for p in planes {
                 let src = x + p * h * w, dst = values + p * oh * ow, idx = indices.map { $0 + p * oh * ow }
+                if inside && kh == 2 && kw == 2 && sh == 2 && sw == 2 && T.self == Float.self && h * w <= Int(Int32.max) {
+                    maxPool2x2(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self),
+                               UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), idx, w, oh, ow)
+                    continue
+                }
                 if inside {
+                    // (Wrapping arithmetic: the window lies inside the plane, checked above.)
                     for r in 0..<oh {
                         for q in 0..<ow {
-                            let first = r * sh * w + q * sw
+                            let first = r &* sh &* w &+ q &* sw
                             var bestIndex = first, best = src[first]
                             for i in 0..<kh {
                                 for j in 0..<kw {
-                                    let at = first + i * w + j, v = src[at]
+                                    let at = first &+ i &* w &+ j, v = src[at]
                                     // torch: larger, or NaN (so the last NaN wins); ties keep the first.
-                                    if v > best || v != v {
-                                        best = v
-                                        bestIndex = at
-                                    }
+                                    // Selects, not branches: on real data the comparison is
+                                    // a coin toss the branch predictor loses half the time.
+                                    let take = (v > best ? 1 : 0) | (v != v ? 1 : 0)
+                                    best = take != 0 ? v : best
+                                    bestIndex = take != 0 ? at : bestIndex
                                 }
                             }
-                            dst[r * ow + q] = best
-                            idx?[r * ow + q] = Int64(bestIndex)
+                            dst[r &* ow &+ q] = best
+                            idx?[r &* ow &+ q] = Int64(truncatingIfNeeded: bestIndex)
                         }
                     }
                     continue
@@ -244,10 +301,9 @@ extension Kernels {
                             for iw in stride(from: w0, to: w1, by: dw) {
                                 let v = src[row + iw]
                                 // torch: larger, or NaN (so the last NaN wins); ties keep the first.
-                                if v > best || v != v {
-                                    best = v
-                                    bestIndex = row + iw
-                                }
+                                let take = (v > best ? 1 : 0) | (v != v ? 1 : 0)
+                                best = take != 0 ? v : best
+                                bestIndex = take != 0 ? row + iw : bestIndex
                             }
                         }
                         dst[r * ow + q] = best
