@@ -143,12 +143,13 @@ memcheck-test-stress: $(OUT)/stress/stress
 # by the fuzzer's LeakSanitizer). Tests/stress/tsan.supp: ThreadSanitizer does
 # not see Synchronization.Mutex (futex-based) synchronise; it lists the
 # accesses Ember makes under its Mutexes. EMBER_CACHE_MB=0 turns off the
-# cache of freed tensor memory, so every free reaches the sanitizer.
+# cache of freed tensor memory, so every free reaches the sanitizer;
+# EMBER_SANITIZED makes the tests that load the library into Python skip.
 
 SWIFT_RUNTIME    := $(abspath $(dir $(shell command -v $(SWIFT) 2>/dev/null))../lib/swift/linux)
 SAN_CFLAGS       := -g -O1 -std=c99 -pthread -Iinclude -fuse-ld=lld
-ASAN_ENV         := EMBER_CACHE_MB=0 ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=3072:detect_leaks=0
-TSAN_ENV         := EMBER_CACHE_MB=0 TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/stress/tsan.supp:allocator_may_return_null=1:halt_on_error=1
+ASAN_ENV         := EMBER_SANITIZED=1 EMBER_CACHE_MB=0 ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=3072:detect_leaks=0
+TSAN_ENV         := EMBER_SANITIZED=1 EMBER_CACHE_MB=0 TSAN_OPTIONS=suppressions=$(CURDIR)/Tests/stress/tsan.supp:allocator_may_return_null=1:halt_on_error=1
 
 # The library of a sanitizer build dir, as libember.so.0 in DIR/out/lib.
 define sanitized-lib

@@ -16,6 +16,11 @@ public struct PythonRunner {
 
     /// The first interpreter that imports `modules`; XCTSkip when there is none.
     public static func require(modules: [String]) throws -> PythonRunner {
+        // `make asan` / `make tsan` set EMBER_SANITIZED: the library next to
+        // the tests is instrumented, and an uninstrumented Python cannot load it.
+        if ProcessInfo.processInfo.environment["EMBER_SANITIZED"] != nil {
+            throw XCTSkip("a sanitizer build: Python cannot load this libember.so")
+        }
         var candidates = [NSHomeDirectory() + "/torchenv/bin/python", "/usr/bin/python3"]
         if let env = ProcessInfo.processInfo.environment["EMBER_PYTHON"] { candidates.insert(env, at: 0) }
         for c in candidates where FileManager.default.isExecutableFile(atPath: c) {

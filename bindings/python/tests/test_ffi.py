@@ -190,5 +190,8 @@ def test_empty_cache_gives_back_released_memory():
     u = ember.ones(100_000)          # reuses the released block
     assert u.sum().item() == 100_000
     del u
-    assert ember.empty_cache() >= 400_000
+    if os.environ.get("EMBER_CACHE_MB") == "0":     # the cache turned off: nothing kept
+        assert ember.empty_cache() == 0
+    else:
+        assert ember.empty_cache() >= 400_000
     assert ember.empty_cache() == 0
