@@ -219,9 +219,12 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
 
 /* Hashes a tensor's name, dtype and shape into h. */
 static uint64_t describe_tensor(uint64_t h, const char *name, const ember_tensor *t, int64_t *shape, int64_t *ndim,
-                                ember_dtype *dtype) {
+                                ember_dtype *dtype, size_t *bytes) {
     *ndim = ember_tensor_ndim(t);
     *dtype = ember_tensor_dtype(t);
+    size_t elsize = 0;
+    mpi_type(*dtype, &elsize);
+    *bytes = (size_t)ember_tensor_numel(t) * elsize;
     if (*ndim < 0 || *ndim > MAX_DIMS || ember_tensor_shape(t, shape, MAX_DIMS) != EMBER_OK) *ndim = 0;
     h = fnv(h, name, strlen(name) + 1);
     int32_t dt = (int32_t)*dtype;
@@ -327,10 +330,8 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
         if ((status = wrap(ember_module_parameter_at(module, i, name, sizeof name, &t), fn)) != EMBER_OK) goto failed;
         int64_t shape[MAX_DIMS], ndim;
         ember_dtype dtype;
-        h = describe_tensor(h, name, t, shape, &ndim, &dtype);
-        size_t elsize = 0;
-        mpi_type(dtype, &elsize);
-        size_t bytes = (size_t)ember_tensor_numel(t) * elsize;
+        size_t bytes;
+        h = describe_tensor(h, name, t, shape, &ndim, &dtype, &bytes);
         all[nall] = t;
         all_bytes[nall++] = bytes;
         all_total += bytes;
@@ -354,10 +355,8 @@ ember_status ember_ddp_new(ember_dist_group *gh, ember_module *module, ember_ddp
         if ((status = wrap(ember_module_buffer_at(module, i, name, sizeof name, &t), fn)) != EMBER_OK) goto failed;
         int64_t shape[MAX_DIMS], ndim;
         ember_dtype dtype;
-        h = describe_tensor(h, name, t, shape, &ndim, &dtype);
-        size_t elsize = 0;
-        mpi_type(dtype, &elsize);
-        size_t bytes = (size_t)ember_tensor_numel(t) * elsize;
+        size_t bytes;
+        h = describe_tensor(h, name, t, shape, &ndim, &dtype, &bytes);
         all[nall] = t;
         if ((status = wrap(ember_tensor_retain(t, &d->buffers[d->nbuffers]), fn)) != EMBER_OK) { nall++; goto failed; }
         d->nbuffers++;
