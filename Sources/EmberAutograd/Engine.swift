@@ -129,7 +129,7 @@ public enum Autograd {
                         grad = replacement
                     }
                 }
-                if let indices = targets[ObjectIdentifier(node)] {
+                if !targets.isEmpty, let indices = targets[ObjectIdentifier(node)] {
                     for i in indices { results[i] = grad }
                 }
                 if inputs == nil && node.isAccumulator {
