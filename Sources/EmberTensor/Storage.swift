@@ -56,18 +56,20 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
             }
             return unsafeDowncast(buffer, to: Storage.self)
         }
+        // A kept block of the size, else a new one; when the system has none
+        // left, the blocks kept for other sizes go back first.
         let cache = BlockCache.shared
-        guard let size = BlockCache.rounded(byteCount) else {
-            throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
-        }
-        if let pointer = cache.take(size) {
-            return make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: true, separate: true, owner: nil, version: 0))
-        }
-        var raw: UnsafeMutableRawPointer? = nil
-        guard posix_memalign(&raw, 64, size) == 0, let pointer = raw else {
+        guard let size = BlockCache.rounded(byteCount),
+              let pointer = cache.take(size) ?? alignedBlock(size) ?? (cache.clear() > 0 ? alignedBlock(size) : nil) else {
             throw EmberError.outOfMemory("cannot allocate \(byteCount) bytes (\(Storage.humanSize(byteCount)))")
         }
         return make(StorageHeader(base: pointer, byteCount: byteCount, ownsMemory: true, separate: true, owner: nil, version: 0))
+    }
+
+    /// `size` bytes aligned to a cache line, or nil.
+    private static func alignedBlock(_ size: Int) -> UnsafeMutableRawPointer? {
+        var raw: UnsafeMutableRawPointer? = nil
+        return posix_memalign(&raw, 64, size) == 0 ? raw : nil
     }
 
     /// Frees the large blocks kept for reuse (see BlockCache); the bytes freed.

@@ -111,4 +111,17 @@ final class StorageTests: XCTestCase {
         XCTAssertGreaterThan(Storage.emptyCache(), 0)
         XCTAssertEqual(BlockCache.shared.keptBytes, 0)
     }
+
+    /// When the system refuses a block, the kept blocks go back before the
+    /// error is reported (they might have made room).
+    func testAFailedAllocationReleasesTheKeptBlocksFirst() throws {
+        guard BlockCache.shared.limit > 0 else { throw XCTSkip("EMBER_CACHE_MB=0 turned the cache off") }
+        Storage.emptyCache()
+        do { _ = try Storage.allocate(byteCount: 100_000) }
+        XCTAssertGreaterThan(BlockCache.shared.keptBytes, 0)
+        XCTAssertThrowsError(try Storage.allocate(byteCount: 1 << 60)) { error in
+            XCTAssertEqual((error as? EmberError)?.kind, .outOfMemory)
+        }
+        XCTAssertEqual(BlockCache.shared.keptBytes, 0)
+    }
 }
