@@ -57,6 +57,8 @@ final class ConvKernelTests: XCTestCase {
             (2, [4, 5, 3, 4], [2, 5, 1, 1], ConvOptions()),
             (2, [2, 1, 10, 7], [2, 1, 3, 3], ConvOptions(stride: [4, 5], dilation: [2, 1])),
             (2, [0, 2, 5, 5], [3, 2, 3, 3], ConvOptions()),
+            // A plane of 90 positions: the automatic plan goes image by image (3 images over 3 tasks).
+            (2, [3, 2, 10, 9], [4, 2, 3, 3], ConvOptions(padding: .explicit([1]))),
             (1, [3, 4, 11], [4, 2, 3], ConvOptions(stride: [2], padding: .explicit([2]), dilation: [3], groups: 2)),
         ]
         return try specs.map { try ConvGeometry.convolution("test", spatial: $0.0, input: $0.1, weight: $0.2, bias: nil, $0.3).geometry }
@@ -65,6 +67,12 @@ final class ConvKernelTests: XCTestCase {
     // MARK: - Convolution
 
     func testConvolutionKernelsMatchDirectLoops() throws {
+        for plan in [ConvPlan.automatic, .batched, .perImage] {
+            try checkAgainstDirectLoops(plan)
+        }
+    }
+
+    func checkAgainstDirectLoops(_ plan: ConvPlan) throws {
         GlobalGenerator.manualSeed(31)
         for g in try geometries() {
             let x = try random(g.inputShape), w = try random(g.weightShape), gy = try random(g.outputShape)
@@ -73,20 +81,20 @@ final class ConvKernelTests: XCTestCase {
             var expected = direct(g, x: xs, w: ws, gy: gys, mode: 0)
             let bias = b.toDoubles(), plane = g.outputPlane
             for k in 0..<expected.count { expected[k] += bias[(k / plane) % g.outChannels] }
-            assertClose(try Kernels.convolution(x, weight: w, bias: b, geometry: g).toDoubles(), expected, rtol: 1e-12, atol: 1e-12, "forward \(g)")
-            let gx = try Kernels.convolutionTranspose(gy, weight: w, bias: nil, geometry: g)
+            assertClose(try Kernels.convolution(x, weight: w, bias: b, geometry: g, plan: plan).toDoubles(), expected, rtol: 1e-12, atol: 1e-12, "forward \(g) \(plan)")
+            let gx = try Kernels.convolutionTranspose(gy, weight: w, bias: nil, geometry: g, plan: plan)
             let expectedGx = direct(g, x: xs, w: ws, gy: gys, mode: 1)
             assertClose(gx.toDoubles(), expectedGx, rtol: 1e-12, atol: 1e-12, "input gradient \(g)")
             // The transposed convolution adds its bias per (input-side) channel.
             let bt = try random([g.inChannels]), btv = bt.toDoubles(), inPlane = g.inputHeight * g.inputWidth
             let withBias = expectedGx.enumerated().map { $1 + btv[($0 / inPlane) % g.inChannels] }
-            assertClose(try Kernels.convolutionTranspose(gy, weight: w, bias: bt, geometry: g).toDoubles(), withBias,
+            assertClose(try Kernels.convolutionTranspose(gy, weight: w, bias: bt, geometry: g, plan: plan).toDoubles(), withBias,
                         rtol: 1e-12, atol: 1e-12, "transposed with bias \(g)")
-            let gw = try Kernels.convolutionWeightGradient(input: x, gradOutput: gy, geometry: g)
+            let gw = try Kernels.convolutionWeightGradient(input: x, gradOutput: gy, geometry: g, plan: plan)
             assertClose(gw.toDoubles(), direct(g, x: xs, w: ws, gy: gys, mode: 2), rtol: 1e-12, atol: 1e-12, "weight gradient \(g)")
             // The fused backward gives the same three, the bias gradient being the sum over N, H, W.
             let (fx, fw, fb) = try Kernels.convolutionBackward(input: x, gradOutput: gy, weight: w, geometry: g,
-                                                               needInput: true, needWeight: true, needBias: true)
+                                                               needInput: true, needWeight: true, needBias: true, plan: plan)
             XCTAssertEqual(try XCTUnwrap(fx).toDoubles(), gx.toDoubles())
             XCTAssertEqual(try XCTUnwrap(fw).toDoubles(), gw.toDoubles())
             var sums = [Double](repeating: 0, count: g.outChannels)
@@ -130,6 +138,33 @@ final class ConvKernelTests: XCTestCase {
         let y32 = try Kernels.convolution(x.cast(to: .float32), weight: w.cast(to: .float32), bias: nil, geometry: g, columnBudget: 256 << 10)
         XCTAssertEqual(y32.dtype, .float32)
         assertClose(y32.toDoubles(), y64.toDoubles(), rtol: 1e-4, atol: 1e-4, "float32 vs float64")
+    }
+
+    /// LeNet-5's layers in float32, image by image and batched: the two plans
+    /// agree with each other and with float64 (and both stay within float32
+    /// rounding of it), forward and backward.
+    func testFloat32PlansAgreeOnLeNetLayers() throws {
+        GlobalGenerator.manualSeed(34)
+        let layers: [(Dims, Dims, Int)] = [([64, 1, 28, 28], [6, 1, 5, 5], 2), ([64, 6, 14, 14], [16, 6, 5, 5], 0)]
+        for (input, weight, pad) in layers {
+            let g = try ConvGeometry.convolution("test", spatial: 2, input: input, weight: weight, bias: [weight[0]],
+                                                 ConvOptions(padding: .explicit([pad]))).geometry
+            XCTAssertTrue(g.runsPerImage(.automatic, itemSize: 4, budget: ConvGeometry.defaultColumnBudget), "\(g)")
+            let x = try random(g.inputShape), w = try random(g.weightShape), gy = try random(g.outputShape), b = try random([weight[0]])
+            let reference = try Kernels.convolutionBackward(input: x, gradOutput: gy, weight: w, geometry: g,
+                                                            needInput: true, needWeight: true, needBias: false)
+            let y64 = try Kernels.convolution(x, weight: w, bias: b, geometry: g).toDoubles()
+            let (x32, w32, gy32, b32) = try (x.cast(to: .float32), w.cast(to: .float32), gy.cast(to: .float32), b.cast(to: .float32))
+            for plan in [ConvPlan.batched, .perImage] {
+                let y = try Kernels.convolution(x32, weight: w32, bias: b32, geometry: g, plan: plan)
+                assertClose(y.toDoubles(), y64, rtol: 1e-4, atol: 1e-4, "forward \(plan)")
+                let (gx, gw, _) = try Kernels.convolutionBackward(input: x32, gradOutput: gy32, weight: w32, geometry: g,
+                                                                  needInput: true, needWeight: true, needBias: false, plan: plan)
+                assertClose(try XCTUnwrap(gx).toDoubles(), try XCTUnwrap(reference.0).toDoubles(), rtol: 1e-4, atol: 1e-4, "input gradient \(plan)")
+                // The weight gradient sums 64 x 784 (or 64 x 100) products: float32 keeps about 1e-5 of the largest.
+                assertClose(try XCTUnwrap(gw).toDoubles(), try XCTUnwrap(reference.1).toDoubles(), rtol: 1e-4, atol: 2e-3, "weight gradient \(plan)")
+            }
+        }
     }
 
     func testInt64ConvolutionMatchesDirectLoops() throws {

@@ -13,7 +13,7 @@ extension Kernels {
     /// conv2d for a validated geometry: x `geometry.inputShape`, weight
     /// `geometry.weightShape`, bias (outChannels) or nil; returns `geometry.outputShape`.
     public static func convolution(_ x: NDArray, weight: NDArray, bias: NDArray?, geometry g: ConvGeometry,
-                                   columnBudget: Int = ConvGeometry.defaultColumnBudget) throws -> NDArray {
+                                   columnBudget: Int = ConvGeometry.defaultColumnBudget, plan: ConvPlan = .automatic) throws -> NDArray {
         try g.validate()
         try g.expect(x, g.inputShape, "input", dtype: x.dtype)
         try g.expect(weight, g.weightShape, "weight", dtype: x.dtype)
@@ -22,9 +22,9 @@ extension Kernels {
         if out.count == 0 { return out }
         let (xc, wc, bc) = (try x.contiguous(), try weight.contiguous(), try bias?.contiguous())
         switch x.dtype {
-        case .float32: try ConvLoops<Float>.forward(xc, wc, bc, out, g, columnBudget)
-        case .float64: try ConvLoops<Double>.forward(xc, wc, bc, out, g, columnBudget)
-        case .int64: try ConvLoops<Int64>.forward(xc, wc, bc, out, g, columnBudget)
+        case .float32: try ConvLoops<Float>.forward(xc, wc, bc, out, g, columnBudget, plan)
+        case .float64: try ConvLoops<Double>.forward(xc, wc, bc, out, g, columnBudget, plan)
+        case .int64: try ConvLoops<Int64>.forward(xc, wc, bc, out, g, columnBudget, plan)
         case .bool: throw EmberError.dtype("convolution is not implemented for bool tensors (as in torch)")
         }
         return out
@@ -34,7 +34,7 @@ extension Kernels {
     /// `geometry.outputShape`, the result `geometry.inputShape`, plus the bias
     /// (inChannels of the geometry, the transposed convolution's output channels).
     public static func convolutionTranspose(_ x: NDArray, weight: NDArray, bias: NDArray?, geometry g: ConvGeometry,
-                                            columnBudget: Int = ConvGeometry.defaultColumnBudget) throws -> NDArray {
+                                            columnBudget: Int = ConvGeometry.defaultColumnBudget, plan: ConvPlan = .automatic) throws -> NDArray {
         try g.validate()
         try g.expect(x, g.outputShape, "input", dtype: x.dtype)
         try g.expect(weight, g.weightShape, "weight", dtype: x.dtype)
@@ -43,9 +43,9 @@ extension Kernels {
         if out.count == 0 { return out }
         let (xc, wc, bc) = (try x.contiguous(), try weight.contiguous(), try bias?.contiguous())
         switch x.dtype {
-        case .float32: try ConvLoops<Float>.backward(nil, xc, wc, out, nil, bc, g, columnBudget)
-        case .float64: try ConvLoops<Double>.backward(nil, xc, wc, out, nil, bc, g, columnBudget)
-        case .int64: try ConvLoops<Int64>.backward(nil, xc, wc, out, nil, bc, g, columnBudget)
+        case .float32: try ConvLoops<Float>.backward(nil, xc, wc, out, nil, bc, g, columnBudget, plan)
+        case .float64: try ConvLoops<Double>.backward(nil, xc, wc, out, nil, bc, g, columnBudget, plan)
+        case .int64: try ConvLoops<Int64>.backward(nil, xc, wc, out, nil, bc, g, columnBudget, plan)
         case .bool: throw EmberError.dtype("convolution is not implemented for bool tensors (as in torch)")
         }
         return out
@@ -54,9 +54,10 @@ extension Kernels {
     /// The gradient of `convolution` with respect to its weight: the
     /// correlation of the input with the output gradient, `geometry.weightShape`.
     public static func convolutionWeightGradient(input x: NDArray, gradOutput gy: NDArray, geometry g: ConvGeometry,
-                                                 columnBudget: Int = ConvGeometry.defaultColumnBudget) throws -> NDArray {
+                                                 columnBudget: Int = ConvGeometry.defaultColumnBudget,
+                                                 plan: ConvPlan = .automatic) throws -> NDArray {
         let (_, gw, _) = try convolutionBackward(input: x, gradOutput: gy, weight: nil, geometry: g, needInput: false,
-                                                 needWeight: true, needBias: false, columnBudget: columnBudget)
+                                                 needWeight: true, needBias: false, columnBudget: columnBudget, plan: plan)
         guard let gw else { throw EmberError.internal("convolutionWeightGradient: no result") }
         return gw
     }
@@ -67,7 +68,8 @@ extension Kernels {
     /// staged output gradient between the first two.
     public static func convolutionBackward(input x: NDArray?, gradOutput gy: NDArray, weight: NDArray?, geometry g: ConvGeometry,
                                            needInput: Bool, needWeight: Bool, needBias: Bool,
-                                           columnBudget: Int = ConvGeometry.defaultColumnBudget) throws -> (NDArray?, NDArray?, NDArray?) {
+                                           columnBudget: Int = ConvGeometry.defaultColumnBudget,
+                                           plan: ConvPlan = .automatic) throws -> (NDArray?, NDArray?, NDArray?) {
         try g.validate()
         let dtype = gy.dtype
         try g.expect(gy, g.outputShape, "grad_output", dtype: dtype)
@@ -81,9 +83,9 @@ extension Kernels {
         let gyc = try gy.contiguous()
         if (gx?.count ?? 0) > 0 || (gw?.count ?? 0) > 0 {
             switch dtype {
-            case .float32: try ConvLoops<Float>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget)
-            case .float64: try ConvLoops<Double>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget)
-            case .int64: try ConvLoops<Int64>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget)
+            case .float32: try ConvLoops<Float>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget, plan)
+            case .float64: try ConvLoops<Double>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget, plan)
+            case .int64: try ConvLoops<Int64>.backward(xc, gyc, w, gx, gw, nil, g, columnBudget, plan)
             case .bool: break
             }
         }
@@ -140,7 +142,8 @@ extension ConvGeometry {
 enum ConvLoops<T: NumericElement> {
     // MARK: - Drivers
 
-    static func forward(_ x: NDArray, _ w: NDArray, _ bias: NDArray?, _ out: NDArray, _ g: ConvGeometry, _ budget: Int) throws {
+    static func forward(_ x: NDArray, _ w: NDArray, _ bias: NDArray?, _ out: NDArray, _ g: ConvGeometry, _ budget: Int,
+                        _ plan: ConvPlan) throws {
         let (n, c, o) = (g.batch, g.inChannels, g.outChannels)
         let og = o / g.groups, k = g.groupColumnRows, l = g.outputPlane
         let inImage = c * g.inputHeight * g.inputWidth, outImage = o * l
@@ -155,6 +158,11 @@ enum ConvLoops<T: NumericElement> {
                     gemm(false, false, og, l, k, pw + gi * og * k, k, px + image * inImage + gi * k * l, l, pb != nil, dst + gi * og * l, l)
                 }
             }
+            return
+        }
+        if g.runsPerImage(plan, itemSize: MemoryLayout<T>.stride, budget: budget) {
+            try checkBLAS(g, 1)
+            try forwardPerImage(x.pointer(T.self), w.pointer(T.self), bias?.pointer(T.self), out.pointer(T.self), g)
             return
         }
         let chunk = g.imagesPerChunk(itemSize: MemoryLayout<T>.stride, budget: budget)
@@ -188,7 +196,7 @@ enum ConvLoops<T: NumericElement> {
     /// The input gradient into `gx` (with `inputBias` added per channel: the
     /// transposed convolution's forward) and/or the weight gradient into `gw`.
     static func backward(_ x: NDArray?, _ gy: NDArray, _ w: NDArray?, _ gx: NDArray?, _ gw: NDArray?, _ inputBias: NDArray?,
-                         _ g: ConvGeometry, _ budget: Int) throws {
+                         _ g: ConvGeometry, _ budget: Int, _ plan: ConvPlan) throws {
         let (n, c, o) = (g.batch, g.inChannels, g.outChannels)
         let og = o / g.groups, k = g.groupColumnRows, l = g.outputPlane
         let inImage = c * g.inputHeight * g.inputWidth, outImage = o * l
@@ -211,6 +219,12 @@ enum ConvLoops<T: NumericElement> {
                     }
                 }
             }
+            return
+        }
+        if g.runsPerImage(plan, itemSize: MemoryLayout<T>.stride, budget: budget) {
+            try checkBLAS(g, 1)
+            try backwardPerImage(x?.pointer(T.self), gy.pointer(T.self), w?.pointer(T.self), gx?.pointer(T.self), gw?.pointer(T.self),
+                                 inputBias?.pointer(T.self), g)
             return
         }
         let chunk = g.imagesPerChunk(itemSize: MemoryLayout<T>.stride, budget: budget)
@@ -247,6 +261,73 @@ enum ConvLoops<T: NumericElement> {
         }
     }
 
+    // MARK: - Image by image (ConvPlan.perImage)
+
+    /// The forward pass task by task: each task unrolls its images one at a
+    /// time into its own column buffer and multiplies straight into the output.
+    static func forwardPerImage(_ px: UnsafePointer<T>, _ pw: UnsafePointer<T>, _ pb: UnsafePointer<T>?, _ po: UnsafeMutablePointer<T>,
+                                _ g: ConvGeometry) throws {
+        let (n, o) = (g.batch, g.outChannels)
+        let og = o / g.groups, k = g.groupColumnRows, l = g.outputPlane
+        let inImage = g.inChannels * g.inputHeight * g.inputWidth, outImage = o * l
+        let tasks = g.perImageTasks(threads: Parallel.threads), perTask = g.imageColumns
+        let cols = try NDArray(empty: [tasks, perTask], dtype: T.dtype)
+        let pc = cols.pointer(T.self)
+        WorkerPool.shared.run(chunks: tasks, threads: Parallel.threads) { task in
+            let buffer = pc + task * perTask
+            for image in task * n / tasks ..< (task + 1) * n / tasks {
+                im2col(px + image * inImage, buffer, 1, g)
+                let dst = po + image * outImage
+                if let pb { for ch in 0..<o { (dst + ch * l).update(repeating: pb[ch], count: l) } }
+                for gi in 0..<g.groups {
+                    gemm(false, false, og, l, k, pw + gi * og * k, k, buffer + gi * k * l, l, pb != nil, dst + gi * og * l, l)
+                }
+            }
+        }
+    }
+
+    /// The backward pass task by task: per image, the input gradient is
+    /// multiplied into the task's column buffer and folded into `gx` (with
+    /// `inputBias`); the weight gradient is summed per task, then the tasks'
+    /// sums are added in task order into `gw`.
+    static func backwardPerImage(_ px: UnsafePointer<T>?, _ pgy: UnsafePointer<T>, _ pw: UnsafePointer<T>?, _ pgx: UnsafeMutablePointer<T>?,
+                                 _ pgw: UnsafeMutablePointer<T>?, _ pbias: UnsafePointer<T>?, _ g: ConvGeometry) throws {
+        let (n, o) = (g.batch, g.outChannels)
+        let og = o / g.groups, k = g.groupColumnRows, l = g.outputPlane
+        let inImage = g.inChannels * g.inputHeight * g.inputWidth, outImage = o * l, weights = o * k
+        let tasks = g.perImageTasks(threads: Parallel.threads), perTask = g.imageColumns
+        let cols = try NDArray(empty: [tasks, perTask], dtype: T.dtype)
+        let sums = try NDArray(empty: [pgw != nil ? tasks : 0, weights], dtype: T.dtype)
+        let pc = cols.pointer(T.self), ps = sums.pointer(T.self)
+        WorkerPool.shared.run(chunks: tasks, threads: Parallel.threads) { task in
+            let buffer = pc + task * perTask, sum = ps + task * weights
+            let first = task * n / tasks, end = (task + 1) * n / tasks
+            if pgw != nil && first == end { sum.update(repeating: T.zero, count: weights) }
+            for image in first..<end {
+                let src = pgy + image * outImage
+                if let pgx, let pw {
+                    for gi in 0..<g.groups {
+                        gemm(true, false, k, l, og, pw + gi * og * k, k, src + gi * og * l, l, false, buffer + gi * k * l, l)
+                    }
+                    col2im(buffer, pgx + image * inImage, 1, g, pbias)
+                }
+                if pgw != nil, let px {
+                    im2col(px + image * inImage, buffer, 1, g)
+                    for gi in 0..<g.groups {
+                        gemm(false, true, og, k, l, src + gi * og * l, l, buffer + gi * k * l, l, image > first, sum + gi * og * k, k)
+                    }
+                }
+            }
+        }
+        if let pgw {
+            pgw.update(from: ps, count: weights)
+            for task in 1..<tasks {
+                let sum = ps + task * weights
+                for i in 0..<weights { pgw[i] = T.plus(pgw[i], sum[i]) }
+            }
+        }
+    }
+
     /// BLAS takes 32-bit sizes and leading dimensions.
     static func checkBLAS(_ g: ConvGeometry, _ chunk: Int) throws {
         _ = BLASSetup.configured
@@ -277,35 +358,101 @@ enum ConvLoops<T: NumericElement> {
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (dh, dw, pt, pl) = (g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft)
         let l = oh * ow, bl = count * l
+        // With stride 1 along rows, every tap reads `ow` consecutive elements
+        // of a (padded) input row: the plane is padded once, then each
+        // output row is one straight copy.
+        let paddedHeight = (oh - 1) * sh + (kh - 1) * dh + 1, paddedWidth = ow + (kw - 1) * dw
+        let padded = pt > 0 || pl > 0 || paddedHeight - pt > h || paddedWidth - pl > w
         Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l))) { tasks in
             for task in tasks {
                 let (b, ch) = (task / c, task % c)
                 let plane = x + task * h * w
-                for i in 0..<kh {
-                    for j in 0..<kw {
-                        let dst = cols + ((ch * kh + i) * kw + j) * bl + b * l
-                        let off = j * dw - pl
-                        let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
-                        for r in 0..<oh {
-                            let ih = r * sh - pt + i * dh
-                            let d = dst + r * ow
-                            if ih < 0 || ih >= h {
-                                d.update(repeating: T.zero, count: ow)
+                let first = cols + ch * kh * kw * bl + b * l
+                if sw == 1 && oh > 0 && ow > 0 {
+                    if !padded {
+                        unrollRows(plane, w, first, bl, g)
+                        continue
+                    }
+                    withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
+                        let p = buffer.baseAddress!
+                        let (lo, hi) = (Swift.max(0, Swift.min(pl, paddedWidth)), Swift.max(0, Swift.min(pl + w, paddedWidth)))
+                        for row in 0..<paddedHeight {
+                            let d = p + row * paddedWidth, ih = row - pt
+                            guard ih >= 0 && ih < h && lo < hi else {
+                                d.update(repeating: T.zero, count: paddedWidth)
                                 continue
                             }
-                            // Only entries lo..<hi are read, all inside the row.
-                            let s = plane + ih * w + off
+                            d.update(repeating: T.zero, count: lo)
+                            copyElements(d + lo, plane + ih * w + lo - pl, hi - lo)
+                            (d + hi).update(repeating: T.zero, count: paddedWidth - hi)
+                        }
+                        unrollRows(UnsafePointer(p), paddedWidth, first, bl, g)
+                    }
+                    continue
+                }
+                for i in 0..<kh {
+                    // Output rows r0..<r1 read input rows inside the image; the others are padding.
+                    let (r0, r1) = validRange(offset: i * dh - pt, stride: sh, size: h, count: oh)
+                    for j in 0..<kw {
+                        let dst = first + (i * kw + j) * bl
+                        let off = j * dw - pl
+                        let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
+                        dst.update(repeating: T.zero, count: r0 * ow)
+                        (dst + r1 * ow).update(repeating: T.zero, count: (oh - r1) * ow)
+                        // Only entries lo..<hi of a row are read, all inside the input row.
+                        for r in r0..<r1 {
+                            let d = dst + r * ow, s = plane + (r * sh - pt + i * dh) * w + off
                             for q in 0..<lo { d[q] = T.zero }
-                            if sw == 1 {
-                                for q in lo..<hi { d[q] = s[q] }
-                            } else {
-                                for q in lo..<hi { d[q] = s[q * sw] }
-                            }
-                            for q in hi..<ow { d[q] = T.zero }
+                            for q in lo..<Swift.max(lo, hi) { d[q] = s[q * sw] }
+                            for q in Swift.max(lo, hi)..<ow { d[q] = T.zero }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// im2col's rows for one channel of one image when the stride along rows
+    /// is 1: `plane` is the channel, padded so that tap (i, j) of output
+    /// position (r, q) reads plane[(r * sh + i * dh) * width + q + j * dw]
+    /// (width its row length); `first` is the channel's first column row.
+    @inline(__always)
+    static func unrollRows(_ plane: UnsafePointer<T>, _ width: Int, _ first: UnsafeMutablePointer<T>, _ rowStride: Int,
+                           _ g: ConvGeometry) {
+        let (oh, ow, sh) = (g.outputHeight, g.outputWidth, g.strideHeight)
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                var d = first + (i * g.kernelWidth + j) * rowStride
+                var s = plane + i * g.dilationHeight * width + j * g.dilationWidth
+                for _ in 0..<oh {
+                    copyElements(d, s, ow)
+                    d += ow
+                    s += sh * width
+                }
+            }
+        }
+    }
+
+    /// Copies `count` elements: whole 16-byte vectors, the last one
+    /// overlapping the one before when the size is not a multiple of 16. An
+    /// image row of a convolution is a few dozen bytes, where a call to
+    /// memmove costs more than the copy.
+    @inline(__always)
+    static func copyElements(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int) {
+        let bytes = count * MemoryLayout<T>.stride
+        let (d, s) = (UnsafeMutableRawPointer(dst), UnsafeRawPointer(src))
+        if bytes < 16 {
+            for q in 0..<count { dst[q] = src[q] }
+            return
+        }
+        var o = 0
+        while o + 16 <= bytes {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: o, as: SIMD16<UInt8>.self), toByteOffset: o, as: SIMD16<UInt8>.self)
+            o += 16
+        }
+        if o < bytes {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: bytes - 16, as: SIMD16<UInt8>.self), toByteOffset: bytes - 16,
+                         as: SIMD16<UInt8>.self)
         }
     }
 
@@ -319,14 +466,35 @@ enum ConvLoops<T: NumericElement> {
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (dh, dw, pt, pl) = (g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft)
         let l = oh * ow, bl = count * l
+        let paddedHeight = (oh - 1) * sh + (kh - 1) * dh + 1, paddedWidth = ow + (kw - 1) * dw
+        let padded = pt > 0 || pl > 0 || paddedHeight - pt > h || paddedWidth - pl > w
         Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l + h * w))) { tasks in
             for task in tasks {
                 let (b, ch) = (task / c, task % c)
                 let plane = x + task * h * w
+                let first = cols + ch * kh * kw * bl + b * l
                 plane.update(repeating: bias?[ch] ?? T.zero, count: h * w)
+                if sw == 1 && oh > 0 && ow > 0 {
+                    // im2col's padded rows in reverse: sum every tap's rows into
+                    // the (padded) plane, then add its inside onto the input.
+                    if !padded {
+                        foldRows(first, bl, plane, w, g)
+                        continue
+                    }
+                    withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
+                        let p = buffer.baseAddress!
+                        p.update(repeating: T.zero, count: paddedHeight * paddedWidth)
+                        foldRows(first, bl, p, paddedWidth, g)
+                        let (lo, hi) = (Swift.max(0, Swift.min(pl, paddedWidth)), Swift.max(0, Swift.min(pl + w, paddedWidth)))
+                        for row in Swift.max(0, pt)..<Swift.max(Swift.max(0, pt), Swift.min(paddedHeight, pt + h)) where lo < hi {
+                            addElements(plane + (row - pt) * w + lo - pl, p + row * paddedWidth + lo, hi - lo)
+                        }
+                    }
+                    continue
+                }
                 for i in 0..<kh {
                     for j in 0..<kw {
-                        let src = cols + ((ch * kh + i) * kw + j) * bl + b * l
+                        let src = first + (i * kw + j) * bl
                         let off = j * dw - pl
                         let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
                         if lo >= hi { continue }
@@ -335,16 +503,37 @@ enum ConvLoops<T: NumericElement> {
                             if ih < 0 || ih >= h { continue }
                             let d = plane + ih * w + off
                             let s = src + r * ow
-                            if sw == 1 {
-                                for q in lo..<hi { d[q] = T.plus(d[q], s[q]) }
-                            } else {
-                                for q in lo..<hi { d[q * sw] = T.plus(d[q * sw], s[q]) }
-                            }
+                            for q in lo..<hi { d[q * sw] = T.plus(d[q * sw], s[q]) }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The adjoint of `unrollRows`: adds tap (i, j) of output position (r, q)
+    /// from the column rows at `first` onto plane[(r * sh + i * dh) * width + q + j * dw].
+    @inline(__always)
+    static func foldRows(_ first: UnsafePointer<T>, _ rowStride: Int, _ plane: UnsafeMutablePointer<T>, _ width: Int,
+                         _ g: ConvGeometry) {
+        let (oh, ow, sh) = (g.outputHeight, g.outputWidth, g.strideHeight)
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                var s = first + (i * g.kernelWidth + j) * rowStride
+                var d = plane + i * g.dilationHeight * width + j * g.dilationWidth
+                for _ in 0..<oh {
+                    addElements(d, s, ow)
+                    d += sh * width
+                    s += ow
+                }
+            }
+        }
+    }
+
+    /// d[q] += s[q] for q in 0..<count.
+    @inline(__always)
+    static func addElements(_ d: UnsafeMutablePointer<T>, _ s: UnsafePointer<T>, _ count: Int) {
+        for q in 0..<count { d[q] = T.plus(d[q], s[q]) }
     }
 
     /// (O, B * L) staging -> (B, O, L) output, adding the bias per channel.

@@ -67,6 +67,47 @@ public struct ConvGeometry: Sendable, Equatable {
         if overflow || perImage == 0 { return 1 }
         return Swift.max(1, Swift.min(batch, budget / perImage))
     }
+
+    /// Elements of one image's column matrix: (inChannels * kH * kW) x outputPlane.
+    var imageColumns: Int { inChannels * kernelHeight * kernelWidth * outputPlane }
+
+    /// The per-image plan's tasks: at most 8 (or one per thread beyond 8), so
+    /// that for up to 8 threads the split, and with it every sum, is the same
+    /// whatever the thread count.
+    func perImageTasks(threads: Int) -> Int { Swift.max(1, Swift.min(batch, Swift.max(8, threads))) }
+
+    /// Output positions per image from which the per-image plan's products
+    /// (outChannels x positions) are wide enough to run well on their own.
+    static let perImageMinimumPlane = 64
+
+    /// Whether `plan` (`.automatic` resolved here) runs image by image: for a
+    /// batch of images with planes of at least `perImageMinimumPlane`
+    /// positions, whose tasks' columns fit in `budget` together.
+    public func runsPerImage(_ plan: ConvPlan, itemSize: Int, budget: Int) -> Bool {
+        switch plan {
+        case .batched: return false
+        case .perImage: return true
+        case .automatic:
+            let (bytes, overflow) = imageColumns.multipliedReportingOverflow(by: itemSize * perImageTasks(threads: Parallel.threads))
+            return batch >= 2 && outputPlane >= Self.perImageMinimumPlane && !overflow && bytes <= budget
+        }
+    }
+}
+
+/// How a convolution kernel walks the batch (Kernels.convolution and its
+/// adjoints). Both give the same values up to the order of float sums.
+public enum ConvPlan: Sendable {
+    /// The kernel picks: per image for batches of mid-sized planes, else batched.
+    case automatic
+    /// Chunks of images unrolled into one column matrix, one large GEMM per
+    /// chunk split across threads: for small planes (few columns per image)
+    /// and single large images.
+    case batched
+    /// The batch split into tasks across threads, each unrolling one image at
+    /// a time into its own cache-sized column buffer and running that image's
+    /// GEMMs itself, straight into the output (no staging); weight gradients
+    /// are summed per task, then across tasks in order.
+    case perImage
 }
 
 /// The arguments of a convolution as torch takes them, before validation.
