@@ -569,12 +569,23 @@ enum ConvLoops<T: NumericElement> {
     static func channelSums(_ gy: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, _ c: Int, _ plane: Int) {
         Parallel.forEach(c, grain: Swift.max(1, 32_768 / Swift.max(1, n * plane))) { channels in
             for ch in channels {
-                var s = T.zero
+                // Eight running sums, independent so that they fill a vector.
+                var (s0, s1, s2, s3, s4, s5, s6, s7) = (T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero)
+                var tail = T.zero
                 for b in 0..<n {
                     let p = gy + (b * c + ch) * plane
-                    for q in 0..<plane { s = T.plus(s, p[q]) }
+                    var q = 0
+                    while q + 8 <= plane {
+                        (s0, s1, s2, s3) = (T.plus(s0, p[q]), T.plus(s1, p[q + 1]), T.plus(s2, p[q + 2]), T.plus(s3, p[q + 3]))
+                        (s4, s5, s6, s7) = (T.plus(s4, p[q + 4]), T.plus(s5, p[q + 5]), T.plus(s6, p[q + 6]), T.plus(s7, p[q + 7]))
+                        q += 8
+                    }
+                    while q < plane {
+                        tail = T.plus(tail, p[q])
+                        q += 1
+                    }
                 }
-                out[ch] = s
+                out[ch] = T.plus(T.plus(T.plus(T.plus(s0, s4), T.plus(s1, s5)), T.plus(T.plus(s2, s6), T.plus(s3, s7))), tail)
             }
         }
     }

@@ -224,7 +224,7 @@ extension Kernels {
                 consider(&best, &at, b.oddHalf, first &+ width &+ 1)
                 UnsafeMutableRawPointer(out + q).storeBytes(of: best, as: SIMD4<Float>.self)
                 if let outIdx {
-                    for l in 0..<4 { outIdx[q + l] = Int64(at[l]) }
+                    UnsafeMutableRawPointer(outIdx + q).storeBytes(of: SIMD4<Int64>(truncatingIfNeeded: at), as: SIMD4<Int64>.self)
                 }
                 q += 4
             }
