@@ -41,13 +41,32 @@ extension Kernels {
         Parallel.forEach(rows, grain: Swift.max(1, 16_384 / Swift.max(n, 1))) { range in
             for r in range {
                 let xr = x + r * n, yr = y + r * n
-                var sum = 0.0
-                for j in 0..<n { sum += Double(xr[j]) }
+                // Four running sums each, so that they fill vectors.
+                var sums = SIMD4<Double>(), j = 0
+                while j + 4 <= n {
+                    for l in 0..<4 { sums[l] += Double(xr[j + l]) }
+                    j += 4
+                }
+                var sum = sums.sum()
+                while j < n {
+                    sum += Double(xr[j])
+                    j += 1
+                }
                 let mu = sum / Double(n)
-                var squares = 0.0
-                for j in 0..<n {
+                var squareSums = SIMD4<Double>()
+                j = 0
+                while j + 4 <= n {
+                    for l in 0..<4 {
+                        let d = Double(xr[j + l]) - mu
+                        squareSums[l] += d * d
+                    }
+                    j += 4
+                }
+                var squares = squareSums.sum()
+                while j < n {
                     let d = Double(xr[j]) - mu
                     squares += d * d
+                    j += 1
                 }
                 let inv = 1 / (squares / Double(n) + eps).squareRoot()
                 mean[r] = T(mu)
@@ -94,20 +113,37 @@ extension Kernels {
                                                     _ gx: UnsafeMutablePointer<T>?, _ gw: UnsafeMutablePointer<T>?,
                                                     _ gb: UnsafeMutablePointer<T>?, _ rows: Int, _ n: Int) {
         if let gx {
+            // Without a weight, a row of ones: multiplying by 1 is exact, and
+            // one loop without a branch vectorises.
+            let ones: UnsafeMutablePointer<T>? = w == nil ? .allocate(capacity: n) : nil
+            ones?.initialize(repeating: T(1.0), count: n)
+            defer { ones?.deallocate() }
+            let wp = UnsafePointer(w ?? ones!)
             Parallel.forEach(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
                 for r in range {
                     let gr = g + r * n, xr = x + r * n, dr = gx + r * n
                     let mu = Double(mean[r]), inv = Double(rstd[r])
-                    // gw_j = grad_j * weight_j (grad_j without a weight).
-                    @inline(__always) func gw(_ j: Int) -> Double { w.map { Double(gr[j]) * Double($0[j]) } ?? Double(gr[j]) }
-                    var sumG = 0.0, sumGX = 0.0
-                    for j in 0..<n {
-                        let gj = gw(j)
-                        sumG += gj
-                        sumGX += gj * (Double(xr[j]) - mu) * inv
+                    // Four running sums per quantity, so that they fill vectors:
+                    // sum of gw_j = grad_j * weight_j, and of gw_j * (x_j - mean).
+                    var sumG = SIMD4<Double>(), sumGD = SIMD4<Double>()
+                    var j = 0
+                    while j + 4 <= n {
+                        for l in 0..<4 {
+                            let gj = Double(gr[j + l]) * Double(wp[j + l])
+                            sumG[l] += gj
+                            sumGD[l] += gj * (Double(xr[j + l]) - mu)
+                        }
+                        j += 4
                     }
-                    let a = sumG / Double(n), c = sumGX / Double(n)
-                    for j in 0..<n { dr[j] = T(inv * (gw(j) - a - (Double(xr[j]) - mu) * inv * c)) }
+                    var tailG = 0.0, tailGD = 0.0
+                    while j < n {
+                        let gj = Double(gr[j]) * Double(wp[j])
+                        tailG += gj
+                        tailGD += gj * (Double(xr[j]) - mu)
+                        j += 1
+                    }
+                    let a = (sumG.sum() + tailG) / Double(n), c = (sumGD.sum() + tailGD) * inv / Double(n)
+                    for j in 0..<n { dr[j] = T(inv * (Double(gr[j]) * Double(wp[j]) - a - (Double(xr[j]) - mu) * inv * c)) }
                 }
             }
         }
