@@ -130,7 +130,14 @@ extension Kernels {
                             for j in 0..<n where p[j * cs] { yr[j] = -T.infinity }
                         }
                     }
-                    for j in 0..<n where yr[j] > maxValue || yr[j].isNaN { maxValue = yr[j] }
+                    // Without masks, the keys after `limit` are exactly -inf:
+                    // their weights are exactly 0 and add nothing to the sum.
+                    let active = masks.isEmpty ? Swift.min(n, limit + 1) : n
+                    if T.self == Float.self && active > 0 {
+                        maxValue = T(VectorMath.maximum(UnsafeRawPointer(yr).assumingMemoryBound(to: Float.self), active))
+                    } else {
+                        for j in 0..<n where yr[j] > maxValue || yr[j].isNaN { maxValue = yr[j] }
+                    }
                     if maxValue == -T.infinity {
                         // Every key is masked: torch's softmax gives NaN, its attention zeros.
                         let fill: T = safe ? 0 : T.nan
@@ -139,9 +146,10 @@ extension Kernels {
                     }
                     if T.self == Float.self {
                         let yf = UnsafeMutableRawPointer(yr).assumingMemoryBound(to: Float.self)
-                        let sum = VectorMath.expShifted(yf, yf, n, shift: Float(maxValue))
+                        let sum = VectorMath.expShifted(yf, yf, active, shift: Float(maxValue))
                         let inv = Float(1 / sum)
-                        VectorMath.map(yf, yf, n) { $0 * inv }
+                        VectorMath.map(yf, yf, active) { $0 * inv }
+                        (yf + active).update(repeating: 0, count: n - active)
                         continue
                     }
                     var sum = 0.0
