@@ -22,7 +22,10 @@ let package = Package(
         // Vectorisable square roots (a header of static inline functions).
         .systemLibrary(name: "CEmberMath", path: "Sources/CEmberMath"),
 
-        .target(name: "EmberTensor", dependencies: ["COpenBLAS", "CEmberMath"], swiftSettings: fast),
+        // Load-time set-up: stops OpenBLAS's idle thread pool (see start.c).
+        .target(name: "CEmberStart", path: "Sources/CEmberStart"),
+
+        .target(name: "EmberTensor", dependencies: ["COpenBLAS", "CEmberMath", "CEmberStart"], swiftSettings: fast),
         .target(name: "EmberAutograd", dependencies: ["EmberTensor"], swiftSettings: fast),
         .target(name: "EmberNN", dependencies: ["EmberAutograd"], swiftSettings: fast),
         .target(name: "EmberOptim", dependencies: ["EmberNN"], swiftSettings: fast),

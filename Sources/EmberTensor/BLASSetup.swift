@@ -1,3 +1,4 @@
+import CEmberStart
 import COpenBLAS
 import Glibc
 
@@ -20,6 +21,10 @@ public enum BLASSetup {
         _ = configured
         return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
+
+    /// Whether OpenBLAS's idle thread pool was stopped when the library
+    /// loaded (Sources/CEmberStart/start.c).
+    public static var quietedAtLoad: Bool { quiet_blas_threads_ran() != 0 }
 
     /// Runs the setup once; every BLAS entry point touches it.
     public static let configured: Void = configure()

@@ -211,10 +211,9 @@ extension Kernels {
             let top = src + 2 * r * w, bottom = top + w
             let out = dst + r * ow, outIdx = idx.map { $0 + r * ow }
             let rowStart = Int32(2 * r * w)
-            var q = 0
             // Eight floats from each of the window's two rows hold four windows
             // (the last read ends at 2 (q + 3) + 1 < 2 ow <= w).
-            while q + 4 <= ow {
+            @inline(__always) func fourWindows(_ q: Int) {
                 let a = UnsafeRawPointer(top + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
                 let b = UnsafeRawPointer(bottom + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
                 let first = lanes &+ (rowStart &+ Int32(2 * q))
@@ -226,7 +225,17 @@ extension Kernels {
                 if let outIdx {
                     UnsafeMutableRawPointer(outIdx + q).storeBytes(of: SIMD4<Int64>(truncatingIfNeeded: at), as: SIMD4<Int64>.self)
                 }
+            }
+            var q = 0
+            while q + 4 <= ow {
+                fourWindows(q)
                 q += 4
+            }
+            if q < ow && ow >= 4 {
+                // The last windows again as four, overlapping the ones before
+                // (which come out the same).
+                fourWindows(ow - 4)
+                q = ow
             }
             while q < ow {
                 let first = 2 * r * w + 2 * q
