@@ -1,13 +1,22 @@
 // swift-tools-version:6.0
 // Ember: PyTorch's core in Swift, shipped as the C library libember.so.
 // Layers (each imports only those before it):
-//   EmberTensor -> EmberAutograd -> EmberNN -> EmberOptim -> EmberData -> Ember (C exports)
+//   EmberVector (+ EmberVectorAVX2) -> EmberTensor -> EmberAutograd -> EmberNN -> EmberOptim -> EmberData -> Ember (C exports)
 import PackageDescription
 
 // Release builds skip Swift's runtime exclusivity checks: they cost a TLS lookup
 // per access in the kernels' hot loops, and a violation would trap (kill the
 // host process) rather than be reported anyway.
 let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+// EmberVectorAVX2 is compiled for Haswell (AVX2) on x86-64 hosts; EmberTensor
+// calls it only after checking the CPU (VectorLoops). Elsewhere it is an
+// ordinary second copy of the baseline loops.
+#if arch(x86_64)
+let avx2: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "Ember",
@@ -25,7 +34,13 @@ let package = Package(
         // Load-time set-up: stops OpenBLAS's idle thread pool (see start.c).
         .target(name: "CEmberStart", path: "Sources/CEmberStart"),
 
-        .target(name: "EmberTensor", dependencies: ["COpenBLAS", "CEmberMath", "CEmberStart"], swiftSettings: fast),
+        // The vectorised float32 functions (inlinable), and the same loops
+        // compiled for AVX2, which EmberTensor runs when the CPU has it.
+        .target(name: "EmberVector", swiftSettings: fast),
+        .target(name: "EmberVectorAVX2", dependencies: ["EmberVector"], swiftSettings: fast + avx2),
+
+        .target(name: "EmberTensor", dependencies: ["COpenBLAS", "CEmberMath", "CEmberStart", "EmberVector", "EmberVectorAVX2"],
+                swiftSettings: fast),
         .target(name: "EmberAutograd", dependencies: ["EmberTensor"], swiftSettings: fast),
         .target(name: "EmberNN", dependencies: ["EmberAutograd"], swiftSettings: fast),
         .target(name: "EmberOptim", dependencies: ["EmberNN"], swiftSettings: fast),
@@ -36,7 +51,7 @@ let package = Package(
 
         // Fixture loading, tolerances and the finite-difference gradcheck, shared by the tests.
         .target(name: "EmberTestSupport", dependencies: ["EmberAutograd"], path: "Tests/EmberTestSupport"),
-        .testTarget(name: "EmberTensorTests", dependencies: ["EmberTensor", "EmberTestSupport"]),
+        .testTarget(name: "EmberTensorTests", dependencies: ["EmberTensor", "EmberVector", "EmberVectorAVX2", "EmberTestSupport"]),
         .testTarget(name: "EmberAutogradTests", dependencies: ["EmberAutograd", "EmberTestSupport"]),
         .testTarget(name: "EmberNNTests", dependencies: ["EmberNN", "EmberTestSupport"]),
         .testTarget(name: "EmberOptimTests", dependencies: ["EmberOptim", "EmberTestSupport"]),

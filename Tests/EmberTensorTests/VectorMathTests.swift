@@ -1,4 +1,6 @@
 @testable import EmberTensor
+import EmberVector
+import EmberVectorAVX2
 import Glibc
 import XCTest
 
@@ -13,7 +15,7 @@ final class VectorMathTests: XCTestCase {
         // 300,001 points across [-90, 90], crossing the polynomial's range, the
         // overflow and the denormal boundaries, plus the special values.
         var inputs = (0...300_000).map { Float(-90 + 180 * Double($0) / 300_000) }
-        inputs += [.nan, .infinity, -.infinity, 0, -0.0, 88.72283, 88.7229, -103.97, -104, -87.33, 1e-40]
+        inputs += [.nan, .infinity, -.infinity, 0, -0.0, 88.72283, 88.7229, -103.97, -104, -87.33, Float(1e-40 as Double)]
         var out = [Float](repeating: 0, count: inputs.count)
         VectorMath.exp(inputs, &out, inputs.count)
         var worst = 0
@@ -23,5 +25,61 @@ final class VectorMathTests: XCTestCase {
             worst = max(worst, ulps(y, reference))
         }
         XCTAssertLessThanOrEqual(worst, 2, "worst error \(worst) ulps")
+    }
+
+    /// Inputs for comparing two builds of the same loops: a sweep across the
+    /// ranges the polynomials switch at, values far out, the special values,
+    /// and a length that leaves a tail shorter than a vector.
+    func comparisonInputs() -> [Float] {
+        var inputs = (0...20_000).map { Float(-30 + 60 * Double($0) / 20_000) }
+        inputs += [.nan, .infinity, -.infinity, 0, -0.0, 88.72283, 88.7229, -103.97, -104, -87.33, Float(1e-40 as Double),
+                   1e30, -1e30, 13.5, -13.5, 14.2, -14.2, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        return inputs
+    }
+
+    func assertSameBits(_ a: [Float], _ b: [Float], _ what: String) {
+        for (i, (x, y)) in zip(a, b).enumerated() where !(x.isNaN && y.isNaN) && x.bitPattern != y.bitPattern {
+            XCTFail("\(what): element \(i) is \(x) with AVX2 but \(y) in the baseline build")
+            return
+        }
+    }
+
+    /// The AVX2 build of every vector loop gives the baseline's values to the
+    /// bit (the same operations in the same order; nothing is fused).
+    func testAVX2LoopsGiveTheBaselineValuesToTheBit() throws {
+        guard BLASSetup.cpuFlags().contains("avx2") else { throw XCTSkip("this CPU has no AVX2") }
+        let x = comparisonInputs(), n = x.count
+        let other = x.reversed().map { $0 * 0.5 }   // the gradient operand of the two-input functions
+        for kernel in VectorKernel1.allCases {
+            var fast = [Float](repeating: 0, count: n), base = [Float](repeating: 0, count: n)
+            AVX2Loops.map(kernel, x, &fast, n)
+            switch kernel {
+            case .exp: VectorMath.map(x, &base, n, ExpVector.apply)
+            case .sigmoid: VectorMath.map(x, &base, n, SigmoidVector.apply)
+            case .erf: VectorMath.map(x, &base, n, ErfVector.apply)
+            case .gelu: VectorMath.map(x, &base, n, GeluVector.apply)
+            case .silu: VectorMath.map(x, &base, n, SiluVector.apply)
+            }
+            assertSameBits(fast, base, "\(kernel)")
+        }
+        for kernel in VectorKernel2.allCases {
+            var fast = [Float](repeating: 0, count: n), base = [Float](repeating: 0, count: n)
+            AVX2Loops.map(kernel, other, x, &fast, n)
+            switch kernel {
+            case .erfGradient: VectorMath.map(other, x, &base, n, ErfGradVector.apply)
+            case .geluGradient: VectorMath.map(other, x, &base, n, GeluGradVector.apply)
+            case .siluGradient: VectorMath.map(other, x, &base, n, SiluGradVector.apply)
+            }
+            assertSameBits(fast, base, "\(kernel)")
+        }
+        let finite = x.filter { $0.isFinite && abs($0) < 80 }
+        var fast = [Float](repeating: 0, count: finite.count), base = fast
+        let sumFast = AVX2Loops.expShifted(finite, &fast, finite.count, shift: 3)
+        let sumBase = VectorMath.expShifted(finite, &base, finite.count, shift: 3)
+        XCTAssertEqual(sumFast, sumBase)
+        assertSameBits(fast, base, "expShifted")
+        XCTAssertEqual(AVX2Loops.maximum(finite, finite.count), VectorMath.maximum(finite, finite.count))
+        XCTAssertTrue(AVX2Loops.maximum(x, n).isNaN)
+        XCTAssertEqual(VectorLoops.level, "avx2")
     }
 }

@@ -1,3 +1,5 @@
+import EmberVector
+
 /// The softmax at the heart of attention, fused with its scaling and masks:
 /// softmax(scale * scores + masks) along the last dim in one pass over the
 /// scores, with masks read through broadcast strides (never materialised) and
@@ -134,7 +136,7 @@ extension Kernels {
                     // their weights are exactly 0 and add nothing to the sum.
                     let active = masks.isEmpty ? Swift.min(n, limit + 1) : n
                     if T.self == Float.self && active > 0 {
-                        maxValue = T(VectorMath.maximum(UnsafeRawPointer(yr).assumingMemoryBound(to: Float.self), active))
+                        maxValue = T(VectorLoops.maximum(UnsafeRawPointer(yr).assumingMemoryBound(to: Float.self), active))
                     } else {
                         for j in 0..<n where yr[j] > maxValue || yr[j].isNaN { maxValue = yr[j] }
                     }
@@ -146,7 +148,7 @@ extension Kernels {
                     }
                     if T.self == Float.self {
                         let yf = UnsafeMutableRawPointer(yr).assumingMemoryBound(to: Float.self)
-                        let sum = VectorMath.expShifted(yf, yf, active, shift: Float(maxValue))
+                        let sum = VectorLoops.expShifted(yf, yf, active, shift: Float(maxValue))
                         let inv = Float(1 / sum)
                         VectorMath.map(yf, yf, active) { $0 * inv }
                         (yf + active).update(repeating: 0, count: n - active)

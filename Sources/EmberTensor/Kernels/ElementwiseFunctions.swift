@@ -1,3 +1,5 @@
+import EmberVector
+
 /// Elementwise functions as types, for the loops that run across threads.
 ///
 /// A loop split by `Parallel.forEach` runs in a closure that worker threads
@@ -19,16 +21,6 @@ protocol ScalarFunction2 {
 protocol ScalarFunction1 {
     associatedtype T
     static func apply(_ x: T) -> T
-}
-
-/// An elementwise function of eight float lanes (see `VectorMath`).
-protocol VectorFunction1 {
-    static func apply(_ v: SIMD8<Float>) -> SIMD8<Float>
-}
-
-/// An elementwise function of two eight-lane vectors (a gradient and a saved input).
-protocol VectorFunction2 {
-    static func apply(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float>
 }
 
 enum AddFunction<T: FloatMath>: ScalarFunction2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a + b } }
@@ -90,7 +82,7 @@ extension Kernels {
     static func vectorMap<F: VectorFunction1>(_: F.Type, _ x: NDArray, _ out: NDArray, grain: Int) -> Bool {
         guard x.dtype == .float32, out.dtype == .float32, x.isContiguous, out.isContiguous else { return false }
         let px = x.pointer(Float.self), po = out.pointer(Float.self)
-        Parallel.forEach(out.count, grain: grain) { r in VectorMath.map(px + r.lowerBound, po + r.lowerBound, r.count, F.apply) }
+        Parallel.forEach(out.count, grain: grain) { r in VectorLoops.map(F.self, px + r.lowerBound, po + r.lowerBound, r.count) }
         return true
     }
 
@@ -101,64 +93,8 @@ extension Kernels {
               out.isContiguous else { return false }
         let pa = a.pointer(Float.self), pb = b.pointer(Float.self), po = out.pointer(Float.self)
         Parallel.forEach(out.count, grain: grain) { r in
-            VectorMath.map(pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count, F.apply)
+            VectorLoops.map(F.self, pa + r.lowerBound, pb + r.lowerBound, po + r.lowerBound, r.count)
         }
         return true
-    }
-}
-
-// MARK: - The vectorised float32 functions
-
-/// e^x.
-enum ExpVector: VectorFunction1 {
-    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { VectorMath.expAny8(v) }
-}
-
-/// 1 / (1 + e^-x).
-enum SigmoidVector: VectorFunction1 {
-    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + VectorMath.expAny8(-v)) }
-}
-
-/// erf(x).
-enum ErfVector: VectorFunction1 {
-    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { VectorMath.erf8(v) }
-}
-
-/// gelu (exact): x Phi(x) = x (1 + erf(x / sqrt 2)) / 2.
-enum GeluVector: VectorFunction1 {
-    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        v * 0.5 * (1 + VectorMath.erf8(v * 0.70710678118654752440))
-    }
-}
-
-/// silu: x sigmoid(x).
-enum SiluVector: VectorFunction1 {
-    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { v / (1 + VectorMath.expAny8(-v)) }
-}
-
-/// erf's gradient: d 2/sqrt(pi) e^(-x^2).
-enum ErfGradVector: VectorFunction2 {
-    @inline(__always) static func apply(_ d: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
-        d * 1.12837916709551257390 * VectorMath.expAny8(-(x * x))
-    }
-}
-
-/// gelu's gradient: d (Phi(x) + x phi(x)); Phi's erf and phi share one
-/// exponential, e^(-x^2/2). e is 0 (not held at e^-87) far out, so that
-/// x = -inf gives torch's -inf * 0 = nan.
-enum GeluGradVector: VectorFunction2 {
-    @inline(__always) static func apply(_ d: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
-        let u = x * 0.70710678118654752440
-        let e = VectorMath.expAny8(-(u * u))
-        let cdf = 0.5 * (1 + VectorMath.erf8(u, expNegSquare: e))
-        return d * (cdf + x * 0.39894228040143267794 * e)
-    }
-}
-
-/// silu's gradient: d s (1 + x (1 - s)) with s = sigmoid(x).
-enum SiluGradVector: VectorFunction2 {
-    @inline(__always) static func apply(_ d: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
-        let s = 1 / (1 + VectorMath.expAny8(-x))
-        return d * s * (1 + x * (1 - s))
     }
 }

@@ -1,3 +1,5 @@
+import EmberVector
+
 /// Unary elementwise kernels: math functions, activations, rounding and
 /// clamping, with torch's dtype rules (which ops turn integers into floats,
 /// which keep them, which reject them) and torch's values at the edges (NaN,

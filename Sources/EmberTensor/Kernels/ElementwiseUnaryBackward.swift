@@ -1,3 +1,5 @@
+import EmberVector
+
 /// Fused backward kernels of the unary ops: `grad * op'(x)` in one pass.
 /// Autograd uses them when nobody differentiates the backward itself (grad
 /// mode off inside the backward); with create_graph it composes the same

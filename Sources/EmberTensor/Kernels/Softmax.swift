@@ -1,3 +1,4 @@
+import EmberVector
 import Glibc
 
 /// Softmax, log-softmax and the fused cross-entropy kernels. Each line along
@@ -52,7 +53,7 @@ extension Kernels {
     @inline(__always)
     static func softmaxShift<T: FloatElement>(_ line: UnsafeMutablePointer<T>, _ n: Int) -> T {
         if T.self == Float.self {
-            let m = VectorMath.maximum(UnsafeMutableRawPointer(line).assumingMemoryBound(to: Float.self), n)
+            let m = VectorLoops.maximum(UnsafeMutableRawPointer(line).assumingMemoryBound(to: Float.self), n)
             return T(m.isFinite ? m : (m.isNaN ? m : 0))
         }
         var maxValue = line[0]
@@ -64,7 +65,7 @@ extension Kernels {
     @inline(__always)
     static func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ log: Bool) {
         let shift = softmaxShift(x, n)
-        let sum = VectorMath.expShifted(x, y, n, shift: shift)
+        let sum = VectorLoops.expShifted(x, y, n, shift: shift)
         if log {
             let offset = shift + Float(Glibc.log(sum))
             VectorMath.map(x, y, n) { $0 - offset }
@@ -165,7 +166,7 @@ extension Kernels {
                         for row in rows {
                             let line = UnsafeMutableRawPointer(x + row * c).assumingMemoryBound(to: Float.self)
                             let shift = softmaxShift(line, c)
-                            let sum = VectorMath.expShifted(line, scratch.baseAddress!, c, shift: shift)
+                            let sum = VectorLoops.expShifted(line, scratch.baseAddress!, c, shift: shift)
                             losses[row] = Glibc.log(sum) - Double(line[Int(t[row])] - shift)
                         }
                     }
@@ -196,7 +197,7 @@ extension Kernels {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count + rows.count) { scratch in
             let e = scratch.baseAddress!, shifts = e + count
             shiftRows(x, rows, c, into: e, shifts: shifts)
-            VectorMath.exp(e, e, count)
+            VectorLoops.exp(e, e, count)
             for (k, row) in rows.enumerated() {
                 var sum = 0.0
                 for j in 0..<c { sum += Double(e[k * c + j]) }
@@ -237,7 +238,7 @@ extension Kernels {
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count) { shifts in
                         shiftRows(px, rows, c, into: block, shifts: shifts.baseAddress!)
                     }
-                    VectorMath.exp(block, block, rows.count * c)
+                    VectorLoops.exp(block, block, rows.count * c)
                     for row in rows {
                         let dst = po + row * c
                         var sum = 0.0
@@ -250,7 +251,7 @@ extension Kernels {
                 }
                 for row in rows {
                     let line = px + row * c, dst = po + row * c
-                    let sum = VectorMath.expShifted(line, dst, c, shift: softmaxShift(line, c))
+                    let sum = VectorLoops.expShifted(line, dst, c, shift: softmaxShift(line, c))
                     let f = Float(factor / sum)
                     VectorMath.map(dst, dst, c) { $0 * f }
                     dst[Int(pt[row])] -= Float(factor)

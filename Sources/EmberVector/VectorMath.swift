@@ -7,15 +7,17 @@ import Glibc
 /// vectorised (Sleef) kernels torch uses. Chunks with a lane outside the
 /// polynomial's range (overflow, denormal results, NaN, infinities) fall back
 /// to the scalar libm function, so special values come out exactly as libm's.
-enum VectorMath {
+public enum VectorMath {
     /// exp of `n` contiguous floats.
-    static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    @inlinable
+    public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         map(x, y, n) { expAny8($0) }
     }
 
     /// y[i] = exp(x[i] - shift) for `n` floats (y may be x); returns their sum,
     /// the softmax denominator, accumulated in eight float lanes.
-    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
+    @inlinable
+    public static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
         if n < 8 {
             // Shorter than a vector (two-class logits): libm, element by element.
             var total = 0.0
@@ -48,7 +50,8 @@ enum VectorMath {
     }
 
     /// The largest of `n` (>= 1) floats; NaN if any is NaN.
-    static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    @inlinable
+    public static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = -Float.infinity
         var i = 0
         if n >= 16 {
@@ -74,8 +77,8 @@ enum VectorMath {
     /// Applies `f` to `n` contiguous floats eight at a time; the tail goes
     /// through `f` too (in a zero-padded vector), so every element is computed
     /// by the same formula wherever it sits.
-    @inline(__always)
-    static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+    @inlinable @inline(__always)
+    public static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                     _ f: (SIMD8<Float>) -> SIMD8<Float>) {
         var i = 0
         while i + 8 <= n {
@@ -92,8 +95,8 @@ enum VectorMath {
     }
 
     /// `map` of two inputs.
-    @inline(__always)
-    static func map(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+    @inlinable @inline(__always)
+    public static func map(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                     _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
         var i = 0
         while i + 8 <= n {
@@ -113,8 +116,8 @@ enum VectorMath {
     /// e^v for any lanes: the polynomial where every lane is in its range or
     /// so negative that e^v rounds to 0 (below -104, as for masked -inf
     /// scores); libm lane by lane otherwise (overflow, denormal results, NaN).
-    @inline(__always)
-    static func expAny8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always)
+    public static func expAny8(_ v: SIMD8<Float>) -> SIMD8<Float> {
         let inRange = (v .>= -87.0) .& (v .<= 88.0)
         if all(inRange) { return exp8(v) }
         let zero = v .< -104.0
@@ -129,15 +132,15 @@ enum VectorMath {
     /// erf by Abramowitz and Stegun's formula 7.1.26 (absolute error below
     /// 1.5e-7, the approximation torch's vectorised float erf uses):
     /// erf(|x|) = 1 - t (a1 + t (a2 + ... + t a5)) e^(-x^2) with t = 1 / (1 + p|x|).
-    @inline(__always)
-    static func erf8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always)
+    public static func erf8(_ v: SIMD8<Float>) -> SIMD8<Float> {
         erf8(v, expNegSquare: exp8(expNegSquareExponent(v)))
     }
 
     /// The exponent -v^2 of erf's e^(-v^2), held at -87 where the polynomial
     /// stops being valid (below it, e^(-v^2) times the rest is 0 anyway).
-    @inline(__always)
-    static func expNegSquareExponent(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always)
+    public static func expNegSquareExponent(_ v: SIMD8<Float>) -> SIMD8<Float> {
         var z = -(v * v)
         z.replace(with: -87, where: z .< -87)
         return z
@@ -146,8 +149,8 @@ enum VectorMath {
     /// erf of `v` given e = e^(-v^2) (or exp8(expNegSquareExponent(v)); below
     /// e^-87 the value makes no difference), for callers that need
     /// that exponential too (gelu's backward: the normal density is e^(-x^2/2)).
-    @inline(__always)
-    static func erf8(_ v: SIMD8<Float>, expNegSquare e: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always)
+    public static func erf8(_ v: SIMD8<Float>, expNegSquare e: SIMD8<Float>) -> SIMD8<Float> {
         let signBits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x8000_0000
         let a = unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
         let t = 1 / (a * 0.3275911 + 1)
@@ -165,8 +168,8 @@ enum VectorMath {
     /// degree-6 polynomial, times 2^k built in the exponent bits. Rounding to
     /// the nearest integer and converting to int use the 1.5 * 2^23 trick:
     /// Swift's SIMD float-to-int conversions and rounding go lane by lane.
-    @inline(__always)
-    static func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always)
+    public static func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let t = v * 1.44269504088896341 + magic
         let k = t - magic

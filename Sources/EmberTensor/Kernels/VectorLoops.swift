@@ -1,0 +1,49 @@
+import EmberVector
+import EmberVectorAVX2
+import Glibc
+
+/// The vectorised float32 loops, on the widest instruction set this build
+/// has for the CPU: EmberVectorAVX2's copies where the CPU has AVX2 (and
+/// EMBER_SIMD is not "baseline"), else EmberVector's baseline x86-64 (SSE2)
+/// ones. Both give the same values to the bit.
+enum VectorLoops {
+    /// Whether the AVX2 copies run; decided once, from /proc/cpuinfo (which
+    /// lists avx2 only when the kernel also saves the wide registers).
+    static let usesAVX2: Bool = {
+        #if arch(x86_64)
+        if let choice = getenv("EMBER_SIMD"), String(cString: choice) == "baseline" { return false }
+        return BLASSetup.cpuFlags().contains("avx2")
+        #else
+        return false
+        #endif
+    }()
+
+    /// The instruction set the vector loops use: "avx2" or "baseline".
+    static var level: String { usesAVX2 ? "avx2" : "baseline" }
+
+    @inline(__always)
+    static func map<F: VectorFunction1>(_: F.Type, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        if usesAVX2 { AVX2Loops.map(F.kernel, x, y, n) } else { VectorMath.map(x, y, n, F.apply) }
+    }
+
+    @inline(__always)
+    static func map<F: VectorFunction2>(_: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                        _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        if usesAVX2 { AVX2Loops.map(F.kernel, a, b, y, n) } else { VectorMath.map(a, b, y, n, F.apply) }
+    }
+
+    /// e^x of `n` floats.
+    static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        map(ExpVector.self, x, y, n)
+    }
+
+    /// VectorMath.expShifted.
+    static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
+        usesAVX2 ? AVX2Loops.expShifted(x, y, n, shift: shift) : VectorMath.expShifted(x, y, n, shift: shift)
+    }
+
+    /// VectorMath.maximum.
+    static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        usesAVX2 ? AVX2Loops.maximum(x, n) : VectorMath.maximum(x, n)
+    }
+}
