@@ -94,6 +94,7 @@ check-header:
 
 check-exports: lib
 	@tools/check_exports.sh include $(LIB)
+	@tools/check_simd_isolation.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # The seed loop and the C tests under valgrind: no definite or indirect leaks, no memory errors.
 memcheck: $(OUT)/bin/seed_loop $(CTESTS)

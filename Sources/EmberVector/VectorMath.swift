@@ -9,14 +9,14 @@ import Glibc
 /// to the scalar libm function, so special values come out exactly as libm's.
 public enum VectorMath {
     /// exp of `n` contiguous floats.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         map(x, y, n) { expAny8($0) }
     }
 
     /// y[i] = exp(x[i] - shift) for `n` floats (y may be x); returns their sum,
     /// the softmax denominator, accumulated in eight float lanes.
-    @inlinable
+    @inlinable @inline(__always)
     public static func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
         if n < 8 {
             // Shorter than a vector (two-class logits): libm, element by element.
@@ -50,7 +50,7 @@ public enum VectorMath {
     }
 
     /// The largest of `n` (>= 1) floats; NaN if any is NaN.
-    @inlinable
+    @inlinable @inline(__always)
     public static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = -Float.infinity
         var i = 0

@@ -40,4 +40,22 @@ public enum AVX2Loops {
     public static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         VectorMath.maximum(x, n)
     }
+
+    /// ImageRows.copyRows.
+    public static func copyRows(_ destination: UnsafeMutableRawPointer, _ destinationStride: Int, _ source: UnsafeRawPointer,
+                                _ sourceStride: Int, rowBytes: Int, rows: Int) {
+        ImageRows.copyRows(destination, destinationStride, source, sourceStride, rowBytes: rowBytes, rows: rows)
+    }
+
+    /// ImageRows.addRows.
+    public static func addRows(_ destination: UnsafeMutablePointer<Float>, _ destinationStride: Int, _ source: UnsafePointer<Float>,
+                               _ sourceStride: Int, count: Int, rows: Int) {
+        ImageRows.addRows(destination, destinationStride, source, sourceStride, count: count, rows: rows)
+    }
+
+    /// ImageRows.maxPool2x2.
+    public static func maxPool2x2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                  _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
+        ImageRows.maxPool2x2(src, dst, idx, w, oh, ow)
+    }
 }

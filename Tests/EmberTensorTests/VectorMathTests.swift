@@ -82,4 +82,35 @@ final class VectorMathTests: XCTestCase {
         XCTAssertTrue(AVX2Loops.maximum(x, n).isNaN)
         XCTAssertEqual(VectorLoops.level, "avx2")
     }
+
+    /// The image-row kernels give the same results in both builds: copies and
+    /// adds of rows of every length up to 70 floats, and MaxPool2d(2) (values
+    /// and indices) on planes with NaNs, infinities and ties.
+    func testAVX2ImageRowsMatchTheBaseline() throws {
+        guard BLASSetup.cpuFlags().contains("avx2") else { throw XCTSkip("this CPU has no AVX2") }
+        let source = (0..<(3 * 80)).map { Float($0 % 17) * 0.25 - 1 }
+        for count in 0...70 {
+            var fast = [Float](repeating: 7, count: 3 * 80), base = fast
+            AVX2Loops.copyRows(&fast, 80 * 4, source, 80 * 4, rowBytes: count * 4, rows: 3)
+            ImageRows.copyRows(&base, 80 * 4, source, 80 * 4, rowBytes: count * 4, rows: 3)
+            XCTAssertEqual(fast, base, "copy of \(count)")
+            XCTAssertEqual(Array(fast[80..<(80 + count)]), Array(source[80..<(80 + count)]), "copy of \(count)")
+            XCTAssertEqual(fast[80 + count], 7, "copy of \(count) stops at the row's end")
+            AVX2Loops.addRows(&fast, 80, source, 80, count: count, rows: 3)
+            ImageRows.addRows(&base, 80, source, 80, count: count, rows: 3)
+            XCTAssertEqual(fast, base, "add of \(count)")
+        }
+        for (h, w) in [(28, 28), (10, 10), (6, 11), (2, 2)] {
+            var plane = (0..<(h * w)).map { Float(($0 * 7919) % 5) }
+            for i in stride(from: 3, to: plane.count, by: 13) { plane[i] = .nan }
+            for i in stride(from: 7, to: plane.count, by: 13) { plane[i] = -.infinity }
+            let (oh, ow) = (h / 2, w / 2)
+            var fast = [Float](repeating: 0, count: oh * ow), base = fast
+            var fastAt = [Int64](repeating: -1, count: oh * ow), baseAt = fastAt
+            AVX2Loops.maxPool2x2(plane, &fast, &fastAt, w, oh, ow)
+            ImageRows.maxPool2x2(plane, &base, &baseAt, w, oh, ow)
+            assertSameBits(fast, base, "max pool \(h)x\(w)")
+            XCTAssertEqual(fastAt, baseAt, "max pool indices \(h)x\(w)")
+        }
+    }
 }

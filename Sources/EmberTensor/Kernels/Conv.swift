@@ -1,4 +1,5 @@
 import COpenBLAS
+import EmberVector
 
 /// Convolution as packed GEMM: the receptive fields of a chunk of images are
 /// unrolled into a column matrix (im2col), one BLAS GEMM per group multiplies
@@ -383,7 +384,7 @@ enum ConvLoops<T: NumericElement> {
                                 continue
                             }
                             d.update(repeating: T.zero, count: lo)
-                            copyElements(d + lo, plane + ih * w + lo - pl, hi - lo)
+                            copyRow(d + lo, plane + ih * w + lo - pl, hi - lo)
                             (d + hi).update(repeating: T.zero, count: paddedWidth - hi)
                         }
                         unrollRows(UnsafePointer(p), paddedWidth, first, bl, g)
@@ -422,38 +423,19 @@ enum ConvLoops<T: NumericElement> {
         let (oh, ow, sh) = (g.outputHeight, g.outputWidth, g.strideHeight)
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
-                var d = first + (i * g.kernelWidth + j) * rowStride
-                var s = plane + i * g.dilationHeight * width + j * g.dilationWidth
-                for _ in 0..<oh {
-                    copyElements(d, s, ow)
-                    d += ow
-                    s += sh * width
-                }
+                let d = first + (i * g.kernelWidth + j) * rowStride
+                let s = plane + i * g.dilationHeight * width + j * g.dilationWidth
+                let size = MemoryLayout<T>.stride
+                VectorLoops.copyRows(d, ow * size, s, sh * width * size, rowBytes: ow * size, rows: oh)
             }
         }
     }
 
-    /// Copies `count` elements: whole 16-byte vectors, the last one
-    /// overlapping the one before when the size is not a multiple of 16. An
-    /// image row of a convolution is a few dozen bytes, where a call to
-    /// memmove costs more than the copy.
+    /// Copies `count` elements of one row (VectorLoops.copyRows).
     @inline(__always)
-    static func copyElements(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int) {
-        let bytes = count * MemoryLayout<T>.stride
-        let (d, s) = (UnsafeMutableRawPointer(dst), UnsafeRawPointer(src))
-        if bytes < 16 {
-            for q in 0..<count { dst[q] = src[q] }
-            return
-        }
-        var o = 0
-        while o + 16 <= bytes {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: o, as: SIMD16<UInt8>.self), toByteOffset: o, as: SIMD16<UInt8>.self)
-            o += 16
-        }
-        if o < bytes {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: bytes - 16, as: SIMD16<UInt8>.self), toByteOffset: bytes - 16,
-                         as: SIMD16<UInt8>.self)
-        }
+    static func copyRow(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int) {
+        let size = MemoryLayout<T>.stride
+        VectorLoops.copyRows(dst, count * size, src, count * size, rowBytes: count * size, rows: 1)
     }
 
     /// The adjoint of im2col: sums every column entry back onto the input
@@ -487,7 +469,7 @@ enum ConvLoops<T: NumericElement> {
                         foldRows(first, bl, p, paddedWidth, g)
                         let (lo, hi) = (Swift.max(0, Swift.min(pl, paddedWidth)), Swift.max(0, Swift.min(pl + w, paddedWidth)))
                         for row in Swift.max(0, pt)..<Swift.max(Swift.max(0, pt), Swift.min(paddedHeight, pt + h)) where lo < hi {
-                            addElements(plane + (row - pt) * w + lo - pl, p + row * paddedWidth + lo, hi - lo)
+                            addRows(plane + (row - pt) * w + lo - pl, 0, p + row * paddedWidth + lo, 0, count: hi - lo, rows: 1)
                         }
                     }
                     continue
@@ -519,21 +501,25 @@ enum ConvLoops<T: NumericElement> {
         let (oh, ow, sh) = (g.outputHeight, g.outputWidth, g.strideHeight)
         for i in 0..<g.kernelHeight {
             for j in 0..<g.kernelWidth {
-                var s = first + (i * g.kernelWidth + j) * rowStride
-                var d = plane + i * g.dilationHeight * width + j * g.dilationWidth
-                for _ in 0..<oh {
-                    addElements(d, s, ow)
-                    d += sh * width
-                    s += ow
-                }
+                addRows(plane + i * g.dilationHeight * width + j * g.dilationWidth, sh * width,
+                        first + (i * g.kernelWidth + j) * rowStride, ow, count: ow, rows: oh)
             }
         }
     }
 
-    /// d[q] += s[q] for q in 0..<count.
+    /// d[q] += s[q] for q in 0..<count, over `rows` rows `dStride` and
+    /// `sStride` elements apart (floats on VectorLoops.addRows).
     @inline(__always)
-    static func addElements(_ d: UnsafeMutablePointer<T>, _ s: UnsafePointer<T>, _ count: Int) {
-        for q in 0..<count { d[q] = T.plus(d[q], s[q]) }
+    static func addRows(_ d: UnsafeMutablePointer<T>, _ dStride: Int, _ s: UnsafePointer<T>, _ sStride: Int, count: Int, rows: Int) {
+        if T.self == Float.self {
+            VectorLoops.addRows(UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self), dStride,
+                                UnsafeRawPointer(s).assumingMemoryBound(to: Float.self), sStride, count: count, rows: rows)
+            return
+        }
+        for r in 0..<rows {
+            let dr = d + r * dStride, sr = s + r * sStride
+            for q in 0..<count { dr[q] = T.plus(dr[q], sr[q]) }
+        }
     }
 
     /// (O, B * L) staging -> (B, O, L) output, adding the bias per channel.

@@ -195,65 +195,6 @@ extension Kernels {
         return (values, indices)
     }
 
-    /// MaxPool2d(2) on one float plane (the usual layer): four outputs at a
-    /// time, each lane comparing its window's taps in torch's order with the
-    /// same rule as the general loop (larger, or NaN; ties keep the first).
-    static func maxPool2x2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                           _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
-        @inline(__always)
-        func consider(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ v: SIMD4<Float>, _ vAt: SIMD4<Int32>) {
-            let take = (v .> best) .| (v .!= v)
-            best.replace(with: v, where: take)
-            at.replace(with: vAt, where: take)
-        }
-        let lanes = SIMD4<Int32>(0, 2, 4, 6), width = Int32(w)
-        for r in 0..<oh {
-            let top = src + 2 * r * w, bottom = top + w
-            let out = dst + r * ow, outIdx = idx.map { $0 + r * ow }
-            let rowStart = Int32(2 * r * w)
-            // Eight floats from each of the window's two rows hold four windows
-            // (the last read ends at 2 (q + 3) + 1 < 2 ow <= w).
-            @inline(__always) func fourWindows(_ q: Int) {
-                let a = UnsafeRawPointer(top + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
-                let b = UnsafeRawPointer(bottom + 2 * q).loadUnaligned(as: SIMD8<Float>.self)
-                let first = lanes &+ (rowStart &+ Int32(2 * q))
-                var best = a.evenHalf, at = first
-                consider(&best, &at, a.oddHalf, first &+ 1)
-                consider(&best, &at, b.evenHalf, first &+ width)
-                consider(&best, &at, b.oddHalf, first &+ width &+ 1)
-                UnsafeMutableRawPointer(out + q).storeBytes(of: best, as: SIMD4<Float>.self)
-                if let outIdx {
-                    UnsafeMutableRawPointer(outIdx + q).storeBytes(of: SIMD4<Int64>(truncatingIfNeeded: at), as: SIMD4<Int64>.self)
-                }
-            }
-            var q = 0
-            while q + 4 <= ow {
-                fourWindows(q)
-                q += 4
-            }
-            if q < ow && ow >= 4 {
-                // The last windows again as four, overlapping the ones before
-                // (which come out the same).
-                fourWindows(ow - 4)
-                q = ow
-            }
-            while q < ow {
-                let first = 2 * r * w + 2 * q
-                var bestIndex = first, best = src[first]
-                for tap in 1..<4 {
-                    let at = first + (tap >> 1) * w + (tap & 1), v = src[at]
-                    if v > best || v != v {
-                        best = v
-                        bestIndex = at
-                    }
-                }
-                out[q] = best
-                outIdx?[q] = Int64(bestIndex)
-                q += 1
-            }
-        }
-    }
-
     static func maxPoolLoop<T: PoolElement>(_ x: UnsafePointer<T>, _ values: UnsafeMutablePointer<T>,
                                             _ indices: UnsafeMutablePointer<Int64>?, _ g: PoolGeometry) {
         let (h, w, oh, ow) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
@@ -267,8 +208,8 @@ extension Kernels {
             for p in planes {
                 let src = x + p * h * w, dst = values + p * oh * ow, idx = indices.map { $0 + p * oh * ow }
                 if inside && kh == 2 && kw == 2 && sh == 2 && sw == 2 && T.self == Float.self && h * w <= Int(Int32.max) {
-                    maxPool2x2(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self),
-                               UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), idx, w, oh, ow)
+                    VectorLoops.maxPool2x2(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self),
+                                           UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), idx, w, oh, ow)
                     continue
                 }
                 if inside {

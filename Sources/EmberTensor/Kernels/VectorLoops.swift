@@ -46,4 +46,30 @@ enum VectorLoops {
     static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         usesAVX2 ? AVX2Loops.maximum(x, n) : VectorMath.maximum(x, n)
     }
+
+    /// ImageRows.copyRows.
+    static func copyRows(_ destination: UnsafeMutableRawPointer, _ destinationStride: Int, _ source: UnsafeRawPointer,
+                         _ sourceStride: Int, rowBytes: Int, rows: Int) {
+        if usesAVX2 {
+            AVX2Loops.copyRows(destination, destinationStride, source, sourceStride, rowBytes: rowBytes, rows: rows)
+        } else {
+            ImageRows.copyRows(destination, destinationStride, source, sourceStride, rowBytes: rowBytes, rows: rows)
+        }
+    }
+
+    /// ImageRows.addRows.
+    static func addRows(_ destination: UnsafeMutablePointer<Float>, _ destinationStride: Int, _ source: UnsafePointer<Float>,
+                        _ sourceStride: Int, count: Int, rows: Int) {
+        if usesAVX2 {
+            AVX2Loops.addRows(destination, destinationStride, source, sourceStride, count: count, rows: rows)
+        } else {
+            ImageRows.addRows(destination, destinationStride, source, sourceStride, count: count, rows: rows)
+        }
+    }
+
+    /// ImageRows.maxPool2x2.
+    static func maxPool2x2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                           _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
+        if usesAVX2 { AVX2Loops.maxPool2x2(src, dst, idx, w, oh, ow) } else { ImageRows.maxPool2x2(src, dst, idx, w, oh, ow) }
+    }
 }
