@@ -74,4 +74,26 @@ final class ViewTests: XCTestCase {
         let i = try NDArray.full([3], value: -2.75, dtype: .float64).cast(to: .int64)
         XCTAssertEqual(i.toDoubles(), [-2, -2, -2])
     }
+
+    /// A permuted copy big enough to be split across threads (the heads of
+    /// attention: (B, T, H, D) -> (B, H, T, D)) against the index formula, and
+    /// the row walk over any sub-range of rows against the whole walk.
+    func testLargePermutedCopyAndRowRanges() throws {
+        let (b, t, h, d) = (4, 128, 4, 33)   // 2,048 rows of 33: two threads
+        let x = try arange(b * t * h * d, [b, t, h, d])
+        let p = try x.permuted([0, 2, 1, 3])
+        let c = try p.contiguous().toDoubles()
+        var expected: [Double] = []
+        for i in 0..<b { for j in 0..<h { for k in 0..<t { for l in 0..<d { expected.append(Double(((i * t + k) * h + j) * d + l)) } } } }
+        XCTAssertEqual(c, expected)
+        let layout = StridedLayout(shape: p.shape, p.strides)
+        var whole: [Int] = []
+        layout.forEachRow { _, o, _, _ in whole.append(o) }
+        XCTAssertEqual(whole.count, layout.rowCount)
+        for (lo, hi) in [(0, 1), (5, 77), (63, 64), (100, layout.rowCount), (17, 17)] {
+            var part: [Int] = []
+            layout.forEachRow(in: lo..<hi) { _, o, _, _ in part.append(o) }
+            XCTAssertEqual(part, Array(whole[lo..<hi]), "rows \(lo)..<\(hi)")
+        }
+    }
 }

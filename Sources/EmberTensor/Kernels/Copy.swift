@@ -55,12 +55,15 @@ extension Kernels {
         }
         let layout = StridedLayout(shape: dst.shape, dst.strides, src.strides)
         let (so, si, _) = layout.inner
-        layout.forEachRow { n, od, os, _ in
-            let dp = d + od, sp = s + os
-            if so == 1 && si == 1 {
-                for i in 0..<n { dp[i] = sp[i].cast(to: D.self) }
-            } else {
-                for i in 0..<n { dp[i * so] = sp[i * si].cast(to: D.self) }
+        // Rows split across threads (a copy is about as cheap per element as an add).
+        Parallel.forEach(layout.rowCount, grain: Swift.max(1, 32_768 / Swift.max(1, layout.rowLength))) { rows in
+            layout.forEachRow(in: rows) { n, od, os, _ in
+                let dp = d + od, sp = s + os
+                if so == 1 && si == 1 {
+                    for i in 0..<n { dp[i] = sp[i].cast(to: D.self) }
+                } else {
+                    for i in 0..<n { dp[i * so] = sp[i * si].cast(to: D.self) }
+                }
             }
         }
     }

@@ -53,14 +53,38 @@ public struct StridedLayout {
     /// with each operand's element offset of the row's first element.
     @inlinable
     public func forEachRow(_ body: (Int, Int, Int, Int) -> Void) {
+        forEachRow(in: 0..<rowCount, body)
+    }
+
+    /// The number of inner rows (the product of the outer sizes).
+    @inlinable public var rowCount: Int {
+        var rows = 1
+        for d in 0..<(shape.count - 1) { rows &*= shape[d] }
+        return rows
+    }
+
+    /// `forEachRow` for rows `range` only (in row-major order), so that
+    /// threads can take disjoint ranges of rows.
+    @inlinable
+    public func forEachRow(in range: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
         let outer = shape.count - 1
         let length = rowLength
-        guard length > 0 else { return }
-        var rows = 1
-        for d in 0..<outer { rows &*= shape[d] }
+        guard length > 0, !range.isEmpty else { return }
         var counter = Dims(repeating: 0, count: outer)
         var o0 = 0, o1 = 0, o2 = 0
-        for _ in 0..<rows {
+        // The odometer at the range's first row.
+        var rest = range.lowerBound
+        var d = outer - 1
+        while d >= 0 && rest > 0 {
+            let i = rest % shape[d]
+            rest /= shape[d]
+            counter[d] = i
+            o0 += i * strides0[d]
+            o1 += i * strides1[d]
+            o2 += i * strides2[d]
+            d -= 1
+        }
+        for _ in range {
             body(length, o0, o1, o2)
             // Odometer over the outer dims.
             var d = outer - 1
