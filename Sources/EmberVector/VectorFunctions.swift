@@ -19,12 +19,12 @@ public protocol VectorFunction2 {
 
 /// The one-input vector functions, by name.
 public enum VectorKernel1: Sendable, CaseIterable {
-    case exp, sigmoid, erf, gelu, silu
+    case exp, sigmoid, erf, gelu, silu, relu
 }
 
 /// The two-input vector functions (gradients), by name.
 public enum VectorKernel2: Sendable, CaseIterable {
-    case erfGradient, geluGradient, siluGradient
+    case erfGradient, geluGradient, siluGradient, reluGradient
 }
 
 /// e^x.
@@ -86,5 +86,21 @@ public enum SiluGradVector: VectorFunction2 {
     @inlinable @inline(__always) public static func apply(_ d: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
         let s = 1 / (1 + VectorMath.expAny8(-x))
         return d * s * (1 + x * (1 - s))
+    }
+}
+
+/// relu: 0 below 0; NaN (and -0) pass through, as torch's clamp_min(0).
+public enum ReluVector: VectorFunction1 {
+    @inlinable public static var kernel: VectorKernel1 { .relu }
+    @inlinable @inline(__always) public static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        v.replacing(with: 0, where: v .< 0)
+    }
+}
+
+/// relu's gradient from the output y: d where y > 0, else 0 (threshold_backward).
+public enum ReluGradVector: VectorFunction2 {
+    @inlinable public static var kernel: VectorKernel2 { .reluGradient }
+    @inlinable @inline(__always) public static func apply(_ d: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+        d.replacing(with: 0, where: .!(y .> 0))
     }
 }

@@ -18,6 +18,7 @@ public enum AVX2Loops {
         case .erf: VectorMath.map(x, y, n, ErfVector.apply)
         case .gelu: VectorMath.map(x, y, n, GeluVector.apply)
         case .silu: VectorMath.map(x, y, n, SiluVector.apply)
+        case .relu: VectorMath.map(x, y, n, ReluVector.apply)
         }
     }
 
@@ -28,6 +29,7 @@ public enum AVX2Loops {
         case .erfGradient: VectorMath.map(a, b, y, n, ErfGradVector.apply)
         case .geluGradient: VectorMath.map(a, b, y, n, GeluGradVector.apply)
         case .siluGradient: VectorMath.map(a, b, y, n, SiluGradVector.apply)
+        case .reluGradient: VectorMath.map(a, b, y, n, ReluGradVector.apply)
         }
     }
 

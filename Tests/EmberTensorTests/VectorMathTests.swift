@@ -59,6 +59,7 @@ final class VectorMathTests: XCTestCase {
             case .erf: VectorMath.map(x, &base, n, ErfVector.apply)
             case .gelu: VectorMath.map(x, &base, n, GeluVector.apply)
             case .silu: VectorMath.map(x, &base, n, SiluVector.apply)
+            case .relu: VectorMath.map(x, &base, n, ReluVector.apply)
             }
             assertSameBits(fast, base, "\(kernel)")
         }
@@ -69,6 +70,7 @@ final class VectorMathTests: XCTestCase {
             case .erfGradient: VectorMath.map(other, x, &base, n, ErfGradVector.apply)
             case .geluGradient: VectorMath.map(other, x, &base, n, GeluGradVector.apply)
             case .siluGradient: VectorMath.map(other, x, &base, n, SiluGradVector.apply)
+            case .reluGradient: VectorMath.map(other, x, &base, n, ReluGradVector.apply)
             }
             assertSameBits(fast, base, "\(kernel)")
         }

@@ -163,7 +163,7 @@ extension Kernels {
             if !vectorMap(ExpVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.exp(v) } }
         case .log: map1(x, out, grain: g) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
-        case .relu: map1(ReluFunction<T>.self, x, out)
+        case .relu: if !vectorMap(ReluVector.self, x, out, grain: 32_768) { map1(ReluFunction<T>.self, x, out) }
         case .abs: map1(x, out) { (v: T) in v.magnitude }
         case .sign: map1(x, out) { (v: T) in T.signum(v) }
         case .square: map1(x, out) { (v: T) in v * v }

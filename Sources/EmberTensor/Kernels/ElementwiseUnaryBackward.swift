@@ -144,7 +144,10 @@ extension Kernels {
     public static func reluBackward(_ grad: NDArray, output: NDArray) throws -> NDArray {
         let out = try NDArray(empty: grad.shape, dtype: grad.dtype)
         switch grad.dtype {
-        case .float32: map2(ReluGradFunction<Float>.self, grad, output, out)
+        case .float32:
+            if grad.shape != output.shape || !vectorMap(ReluGradVector.self, grad, output, out, grain: 32_768) {
+                map2(ReluGradFunction<Float>.self, grad, output, out)
+            }
         case .float64: map2(ReluGradFunction<Double>.self, grad, output, out)
         case .int64: map2(grad, output, out) { (g: Int64, y: Int64) in y > 0 ? g : 0 }
         case .bool: throw EmberError.dtype("relu backward of a bool tensor")
