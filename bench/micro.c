@@ -16,8 +16,9 @@
      adam_10m          one Adam step over a 10M-parameter tensor
      triad_10m         the machine's memory bandwidth: a = b + s c over 10M floats
                        in plain C on N pthreads (STREAM's triad), Adam's yardstick */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <cblas.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <ember.h>
 #include <stdio.h>
@@ -74,6 +75,16 @@ static float *random_floats(size_t n) {
     return p;
 }
 
+/* OpenBLAS's threads poll the cores (sched_yield) for about 0.1 s after
+   their last job: stopped after the raw runs, so that they do not compete
+   with what is timed next (libember stops them the same way when it loads).
+   Looked up by name: not every BLAS build has the entry point. */
+static void stop_blas_threads(void) {
+    int (*stop)(void);
+    *(void **)(&stop) = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (stop) stop();
+}
+
 /* Linear(in, out) on a (batch, in) input beside raw sgemm of the same shapes:
    forward y = x W^T (+ b); backward dx = dy W, dW = dy^T x (+ db = sum dy). */
 static void linear(int64_t batch, int64_t in, int64_t out, int reps) {
@@ -95,6 +106,7 @@ static void linear(int64_t batch, int64_t in, int64_t out, int reps) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1, y, N, x, K, 0, dw, K);
     });
     openblas_set_num_threads(1);
+    stop_blas_threads();
 
     ember_module *lin;
     CHECK(ember_linear_new(in, out, true, &lin));
