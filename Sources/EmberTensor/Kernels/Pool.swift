@@ -275,18 +275,38 @@ extension Kernels {
         let plane = g.inputHeight * g.inputWidth, outPlane = g.outputHeight * g.outputWidth
         let idx = try indices.contiguous()
         let pi = idx.pointer(Int64.self)
-        for i in 0..<idx.count where pi[i] < 0 || pi[i] >= Int64(plane) {
-            throw EmberError.invalidArgument("max_pool2d_backward: index \(pi[i]) at position \(i) is outside a plane of \(plane) elements")
+        func checkIndices() throws {
+            for i in 0..<idx.count where pi[i] < 0 || pi[i] >= Int64(plane) {
+                throw EmberError.invalidArgument("max_pool2d_backward: index \(pi[i]) at position \(i) is outside a plane of \(plane) elements")
+            }
         }
-        let out = try NDArray.zeros(inputShape, dtype: grad.dtype)
-        if out.count == 0 || grad.count == 0 { return out }
+        if grad.count == 0 {
+            try checkIndices()
+            return try NDArray.zeros(inputShape, dtype: grad.dtype)
+        }
+        let out = try NDArray(empty: inputShape, dtype: grad.dtype)
+        if out.count == 0 { return out }
         let gc = try grad.contiguous()
+        // Each plane is zeroed and scattered into by one task (no serial pass
+        // over the whole gradient first); an index outside its plane marks the
+        // plane, and the error is then reported as a serial check finds it.
+        var outside = [Bool](repeating: false, count: g.planes)
         func scatter<T: NumericElement>(_: T.Type) {
             let src = gc.pointer(T.self), dst = out.pointer(T.self)
-            Parallel.forEach(g.planes, grain: Swift.max(1, 32_768 / Swift.max(1, outPlane))) { planes in
-                for p in planes {
-                    let s = src + p * outPlane, d = dst + p * plane, ix = pi + p * outPlane
-                    for q in 0..<outPlane { d[Int(ix[q])] = T.plus(d[Int(ix[q])], s[q]) }
+            outside.withUnsafeMutableBufferPointer { outside in
+                Parallel.forEach(g.planes, grain: Swift.max(1, 32_768 / Swift.max(1, outPlane + plane))) { planes in
+                    for p in planes {
+                        let s = src + p * outPlane, d = dst + p * plane, ix = pi + p * outPlane
+                        d.update(repeating: T.zero, count: plane)
+                        for q in 0..<outPlane {
+                            let k = Int(ix[q])
+                            guard k >= 0 && k < plane else {
+                                outside[p] = true
+                                continue
+                            }
+                            d[k] = T.plus(d[k], s[q])
+                        }
+                    }
                 }
             }
         }
@@ -296,6 +316,7 @@ extension Kernels {
         case .int64: scatter(Int64.self)
         case .bool: throw EmberError.dtype("max_pool2d is not implemented for bool tensors (as in torch)")
         }
+        if outside.contains(true) { try checkIndices() }
         return out
     }
 
