@@ -179,11 +179,14 @@ extension Kernels {
         return out
     }
 
+    /// Every row of `out` (n x m) set to `row`, rows split across threads.
     @inline(__always)
     static func fillRows<T: FloatElement>(_ out: UnsafeMutablePointer<T>, _ row: UnsafeMutablePointer<T>, _ n: Int, _ m: Int) {
-        for r in 0..<n {
-            let o = out + r * m
-            for j in 0..<m { o[j] = row[j] }
+        Parallel.forEach(n, grain: Swift.max(1, 32_768 / Swift.max(1, m))) { rows in
+            for r in rows {
+                let o = out + r * m
+                for j in 0..<m { o[j] = row[j] }
+            }
         }
     }
 
@@ -212,11 +215,25 @@ extension Kernels {
         return out
     }
 
+    /// o[c] += the sum over rows of p[r, c], each column summed in row order;
+    /// threads take bands of columns (so the sums are the same on any count).
     @inline(__always)
     static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Int, _ o: UnsafeMutablePointer<T>) {
-        for r in 0..<rows {
-            let row = p + r * rs
-            for c in 0..<cols { o[c] += row[c] }
+        let bands = rows * cols >= 65_536 ? Swift.min(Parallel.threads, cols / 16) : 1
+        if bands <= 1 {
+            for r in 0..<rows {
+                let row = p + r * rs
+                for c in 0..<cols { o[c] += row[c] }
+            }
+            return
+        }
+        let step = (cols + bands - 1) / bands
+        WorkerPool.shared.run(chunks: bands, threads: bands) { band in
+            let lo = band * step, hi = Swift.min(cols, lo + step)
+            for r in 0..<rows {
+                let row = p + r * rs
+                for c in lo..<hi { o[c] += row[c] }
+            }
         }
     }
 }
