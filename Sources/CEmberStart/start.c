@@ -10,20 +10,32 @@
  * program by a third. The pool is stopped here, at load; OpenBLAS starts it
  * again by itself if the host program later asks it for more threads.
  *
- * Looked up by name, so that a BLAS without these entry points (OpenBLAS's
- * serial or OpenMP builds) is left alone.
+ * blas_thread_shutdown_ is not in OpenBLAS's header (and not in its serial
+ * or OpenMP builds): it is looked up by name in the very library that
+ * provides openblas_set_num_threads to libember, found with dladdr, so that
+ * it is found also when the host loaded libember with RTLD_LOCAL (as
+ * Python's ctypes does). Without it nothing is done.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include "ember_start.h"
 
+extern void openblas_set_num_threads(int);
+
 static int ran;
 
 __attribute__((constructor)) static void quiet_blas_threads(void) {
-    void *set = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-    void *shutdown = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
-    if (set) ((void (*)(int))set)(1);
-    if (shutdown) ((int (*)(void))shutdown)();
+    openblas_set_num_threads(1);
+    Dl_info info;
+    if (dladdr((void *)openblas_set_num_threads, &info) && info.dli_fname) {
+        void *blas = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+        if (blas) {
+            int (*shutdown)(void);
+            *(void **)(&shutdown) = dlsym(blas, "blas_thread_shutdown_");
+            if (shutdown) shutdown();
+            dlclose(blas);
+        }
+    }
     ran = 1;
 }
 
