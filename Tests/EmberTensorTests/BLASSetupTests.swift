@@ -19,4 +19,9 @@ final class BLASSetupTests: XCTestCase {
         let a = try NDArray.ones([70, 70], dtype: .float32)
         XCTAssertEqual(try Kernels.gemm(a, a).toDoubles()[0], 70)
     }
+
+    /// The load-time set-up (Sources/CEmberStart) ran in this process, before any test.
+    func testLoadTimeSetUpRan() {
+        XCTAssertTrue(BLASSetup.quietedAtLoad)
+    }
 }
