@@ -110,6 +110,19 @@ extension Kernels {
 }
 
 extension ConvGeometry {
+    /// The input plane as the stride-1 row loops read it (im2col's and
+    /// col2im's): tap (i, j) of output position (r, q) at padded row
+    /// r * sh + i * dh, column q + j * dw. Its size, whether it differs from
+    /// the input (padding on any side), and the padded columns lo..<hi that
+    /// hold the input's.
+    var paddedPlane: (height: Int, width: Int, needed: Bool, columns: (Int, Int)) {
+        let height = (outputHeight - 1) * strideHeight + (kernelHeight - 1) * dilationHeight + 1
+        let width = outputWidth + (kernelWidth - 1) * dilationWidth
+        let needed = padTop > 0 || padLeft > 0 || height - padTop > inputHeight || width - padLeft > inputWidth
+        let columns = (Swift.max(0, Swift.min(padLeft, width)), Swift.max(0, Swift.min(padLeft + inputWidth, width)))
+        return (height, width, needed, columns)
+    }
+
     /// A 1x1 kernel with stride 1 and no padding: the input is its own column
     /// matrix, so no unrolling is needed (dilation does not matter for 1x1).
     var isPointwise: Bool {
@@ -362,8 +375,7 @@ enum ConvLoops<T: NumericElement> {
         // With stride 1 along rows, every tap reads `ow` consecutive elements
         // of a (padded) input row: the plane is padded once, then each
         // output row is one straight copy.
-        let paddedHeight = (oh - 1) * sh + (kh - 1) * dh + 1, paddedWidth = ow + (kw - 1) * dw
-        let padded = pt > 0 || pl > 0 || paddedHeight - pt > h || paddedWidth - pl > w
+        let (paddedHeight, paddedWidth, padded, (lo, hi)) = g.paddedPlane
         Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l))) { tasks in
             for task in tasks {
                 let (b, ch) = (task / c, task % c)
@@ -376,7 +388,6 @@ enum ConvLoops<T: NumericElement> {
                     }
                     withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
                         let p = buffer.baseAddress!
-                        let (lo, hi) = (Swift.max(0, Swift.min(pl, paddedWidth)), Swift.max(0, Swift.min(pl + w, paddedWidth)))
                         for row in 0..<paddedHeight {
                             let d = p + row * paddedWidth, ih = row - pt
                             guard ih >= 0 && ih < h && lo < hi else {
@@ -448,8 +459,7 @@ enum ConvLoops<T: NumericElement> {
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (dh, dw, pt, pl) = (g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft)
         let l = oh * ow, bl = count * l
-        let paddedHeight = (oh - 1) * sh + (kh - 1) * dh + 1, paddedWidth = ow + (kw - 1) * dw
-        let padded = pt > 0 || pl > 0 || paddedHeight - pt > h || paddedWidth - pl > w
+        let (paddedHeight, paddedWidth, padded, (lo, hi)) = g.paddedPlane
         Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l + h * w))) { tasks in
             for task in tasks {
                 let (b, ch) = (task / c, task % c)
@@ -467,7 +477,6 @@ enum ConvLoops<T: NumericElement> {
                         let p = buffer.baseAddress!
                         p.update(repeating: T.zero, count: paddedHeight * paddedWidth)
                         foldRows(first, bl, p, paddedWidth, g)
-                        let (lo, hi) = (Swift.max(0, Swift.min(pl, paddedWidth)), Swift.max(0, Swift.min(pl + w, paddedWidth)))
                         for row in Swift.max(0, pt)..<Swift.max(Swift.max(0, pt), Swift.min(paddedHeight, pt + h)) where lo < hi {
                             addRows(plane + (row - pt) * w + lo - pl, 0, p + row * paddedWidth + lo, 0, count: hi - lo, rows: 1)
                         }
