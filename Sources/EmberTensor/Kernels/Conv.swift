@@ -364,11 +364,28 @@ enum ConvLoops<T: NumericElement> {
         return (Swift.min(lo, upper), upper)
     }
 
+    /// Calls `body(channel, planeOffset, columnOffset)` for every (image,
+    /// channel) of `count` images, split across threads: the channel's input
+    /// plane starts `planeOffset` elements into the images, its first column
+    /// row (tap (0, 0)) `columnOffset` elements into the column matrix. The
+    /// task structure im2col and col2im share.
+    @inline(__always)
+    static func forEachPlane(_ count: Int, _ g: ConvGeometry, grain: Int, _ body: (_ channel: Int, _ planeOffset: Int, _ columnOffset: Int) -> Void) {
+        let c = g.inChannels, planeSize = g.inputHeight * g.inputWidth
+        let l = g.outputPlane, bl = count * l, taps = g.kernelHeight * g.kernelWidth
+        Parallel.forEach(count * c, grain: grain) { tasks in
+            for task in tasks {
+                let (b, ch) = (task / c, task % c)
+                body(ch, task * planeSize, ch * taps * bl + b * l)
+            }
+        }
+    }
+
     /// Unrolls `count` contiguous images at `x` into `cols`: row (c, i, j) holds,
     /// for image b at columns b * L ..< (b + 1) * L, the input under kernel tap
     /// (i, j) of channel c for every output position (zero in the padding).
     static func im2col(_ x: UnsafePointer<T>, _ cols: UnsafeMutablePointer<T>, _ count: Int, _ g: ConvGeometry) {
-        let (c, h, w, oh, ow) = (g.inChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
+        let (h, w, oh, ow) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (dh, dw, pt, pl) = (g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft)
         let l = oh * ow, bl = count * l
@@ -376,48 +393,44 @@ enum ConvLoops<T: NumericElement> {
         // of a (padded) input row: the plane is padded once, then each
         // output row is one straight copy.
         let (paddedHeight, paddedWidth, padded, (lo, hi)) = g.paddedPlane
-        Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l))) { tasks in
-            for task in tasks {
-                let (b, ch) = (task / c, task % c)
-                let plane = x + task * h * w
-                let first = cols + ch * kh * kw * bl + b * l
-                if sw == 1 && oh > 0 && ow > 0 {
-                    if !padded {
-                        unrollRows(plane, w, first, bl, g)
-                        continue
-                    }
-                    withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
-                        let p = buffer.baseAddress!
-                        for row in 0..<paddedHeight {
-                            let d = p + row * paddedWidth, ih = row - pt
-                            guard ih >= 0 && ih < h && lo < hi else {
-                                d.update(repeating: T.zero, count: paddedWidth)
-                                continue
-                            }
-                            d.update(repeating: T.zero, count: lo)
-                            copyRow(d + lo, plane + ih * w + lo - pl, hi - lo)
-                            (d + hi).update(repeating: T.zero, count: paddedWidth - hi)
-                        }
-                        unrollRows(UnsafePointer(p), paddedWidth, first, bl, g)
-                    }
-                    continue
+        forEachPlane(count, g, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l))) { _, planeOffset, columnOffset in
+            let plane = x + planeOffset, first = cols + columnOffset
+            if sw == 1 && oh > 0 && ow > 0 {
+                if !padded {
+                    unrollRows(plane, w, first, bl, g)
+                    return
                 }
-                for i in 0..<kh {
-                    // Output rows r0..<r1 read input rows inside the image; the others are padding.
-                    let (r0, r1) = validRange(offset: i * dh - pt, stride: sh, size: h, count: oh)
-                    for j in 0..<kw {
-                        let dst = first + (i * kw + j) * bl
-                        let off = j * dw - pl
-                        let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
-                        dst.update(repeating: T.zero, count: r0 * ow)
-                        (dst + r1 * ow).update(repeating: T.zero, count: (oh - r1) * ow)
-                        // Only entries lo..<hi of a row are read, all inside the input row.
-                        for r in r0..<r1 {
-                            let d = dst + r * ow, s = plane + (r * sh - pt + i * dh) * w + off
-                            for q in 0..<lo { d[q] = T.zero }
-                            for q in lo..<Swift.max(lo, hi) { d[q] = s[q * sw] }
-                            for q in Swift.max(lo, hi)..<ow { d[q] = T.zero }
+                withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
+                    let p = buffer.baseAddress!
+                    for row in 0..<paddedHeight {
+                        let d = p + row * paddedWidth, ih = row - pt
+                        guard ih >= 0 && ih < h && lo < hi else {
+                            d.update(repeating: T.zero, count: paddedWidth)
+                            continue
                         }
+                        d.update(repeating: T.zero, count: lo)
+                        copyRow(d + lo, plane + ih * w + lo - pl, hi - lo)
+                        (d + hi).update(repeating: T.zero, count: paddedWidth - hi)
+                    }
+                    unrollRows(UnsafePointer(p), paddedWidth, first, bl, g)
+                }
+                return
+            }
+            for i in 0..<kh {
+                // Output rows r0..<r1 read input rows inside the image; the others are padding.
+                let (r0, r1) = validRange(offset: i * dh - pt, stride: sh, size: h, count: oh)
+                for j in 0..<kw {
+                    let dst = first + (i * kw + j) * bl
+                    let off = j * dw - pl
+                    let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
+                    dst.update(repeating: T.zero, count: r0 * ow)
+                    (dst + r1 * ow).update(repeating: T.zero, count: (oh - r1) * ow)
+                    // Only entries lo..<hi of a row are read, all inside the input row.
+                    for r in r0..<r1 {
+                        let d = dst + r * ow, s = plane + (r * sh - pt + i * dh) * w + off
+                        for q in 0..<lo { d[q] = T.zero }
+                        for q in lo..<Swift.max(lo, hi) { d[q] = s[q * sw] }
+                        for q in Swift.max(lo, hi)..<ow { d[q] = T.zero }
                     }
                 }
             }
@@ -455,47 +468,43 @@ enum ConvLoops<T: NumericElement> {
     /// same memory.
     static func col2im(_ cols: UnsafePointer<T>, _ x: UnsafeMutablePointer<T>, _ count: Int, _ g: ConvGeometry,
                        _ bias: UnsafePointer<T>?) {
-        let (c, h, w, oh, ow) = (g.inChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
+        let (h, w, oh, ow) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
         let (kh, kw, sh, sw) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
         let (dh, dw, pt, pl) = (g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft)
         let l = oh * ow, bl = count * l
         let (paddedHeight, paddedWidth, padded, (lo, hi)) = g.paddedPlane
-        Parallel.forEach(count * c, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l + h * w))) { tasks in
-            for task in tasks {
-                let (b, ch) = (task / c, task % c)
-                let plane = x + task * h * w
-                let first = cols + ch * kh * kw * bl + b * l
-                plane.update(repeating: bias?[ch] ?? T.zero, count: h * w)
-                if sw == 1 && oh > 0 && ow > 0 {
-                    // im2col's padded rows in reverse: sum every tap's rows into
-                    // the (padded) plane, then add its inside onto the input.
-                    if !padded {
-                        foldRows(first, bl, plane, w, g)
-                        continue
-                    }
-                    withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
-                        let p = buffer.baseAddress!
-                        p.update(repeating: T.zero, count: paddedHeight * paddedWidth)
-                        foldRows(first, bl, p, paddedWidth, g)
-                        for row in Swift.max(0, pt)..<Swift.max(Swift.max(0, pt), Swift.min(paddedHeight, pt + h)) where lo < hi {
-                            addRows(plane + (row - pt) * w + lo - pl, 0, p + row * paddedWidth + lo, 0, count: hi - lo, rows: 1)
-                        }
-                    }
-                    continue
+        forEachPlane(count, g, grain: Swift.max(1, 32_768 / Swift.max(1, kh * kw * l + h * w))) { ch, planeOffset, columnOffset in
+            let plane = x + planeOffset, first = cols + columnOffset
+            plane.update(repeating: bias?[ch] ?? T.zero, count: h * w)
+            if sw == 1 && oh > 0 && ow > 0 {
+                // im2col's padded rows in reverse: sum every tap's rows into
+                // the (padded) plane, then add its inside onto the input.
+                if !padded {
+                    foldRows(first, bl, plane, w, g)
+                    return
                 }
-                for i in 0..<kh {
-                    for j in 0..<kw {
-                        let src = first + (i * kw + j) * bl
-                        let off = j * dw - pl
-                        let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
-                        if lo >= hi { continue }
-                        for r in 0..<oh {
-                            let ih = r * sh - pt + i * dh
-                            if ih < 0 || ih >= h { continue }
-                            let d = plane + ih * w + off
-                            let s = src + r * ow
-                            for q in lo..<hi { d[q * sw] = T.plus(d[q * sw], s[q]) }
-                        }
+                withUnsafeTemporaryAllocation(of: T.self, capacity: paddedHeight * paddedWidth) { buffer in
+                    let p = buffer.baseAddress!
+                    p.update(repeating: T.zero, count: paddedHeight * paddedWidth)
+                    foldRows(first, bl, p, paddedWidth, g)
+                    for row in Swift.max(0, pt)..<Swift.max(Swift.max(0, pt), Swift.min(paddedHeight, pt + h)) where lo < hi {
+                        addRows(plane + (row - pt) * w + lo - pl, 0, p + row * paddedWidth + lo, 0, count: hi - lo, rows: 1)
+                    }
+                }
+                return
+            }
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let src = first + (i * kw + j) * bl
+                    let off = j * dw - pl
+                    let (lo, hi) = validRange(offset: off, stride: sw, size: w, count: ow)
+                    if lo >= hi { continue }
+                    for r in 0..<oh {
+                        let ih = r * sh - pt + i * dh
+                        if ih < 0 || ih >= h { continue }
+                        let d = plane + ih * w + off
+                        let s = src + r * ow
+                        for q in lo..<hi { d[q * sw] = T.plus(d[q * sw], s[q]) }
                     }
                 }
             }
