@@ -52,7 +52,9 @@ extension Kernels {
     /// all -inf line gives NaN as torch does rather than inf - inf elsewhere).
     @inline(__always)
     static func softmaxShift<T: FloatElement>(_ line: UnsafeMutablePointer<T>, _ n: Int) -> T {
-        if T.self == Float.self {
+        // Short lines (two-class logits) by the loop below: the vector
+        // routine's dispatch costs more than the comparisons.
+        if T.self == Float.self && n >= 16 {
             let m = VectorLoops.maximum(UnsafeMutableRawPointer(line).assumingMemoryBound(to: Float.self), n)
             return T(m.isFinite ? m : (m.isNaN ? m : 0))
         }

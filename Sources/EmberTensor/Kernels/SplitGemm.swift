@@ -143,30 +143,64 @@ extension Kernels {
 
     /// `smallGemm` once op(b) is row-major with rows of whole vectors
     /// (ldb a multiple of 8, at least n); only the stores stop at column n.
+    /// Four rows of the result at a time share each vector of op(b) (one load,
+    /// four multiply-adds); the rows left over go one at a time.
     @inline(__always)
     static func smallGemmRows<T: BLASScalar>(_ ta: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
                                              _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
         let (ar, ap) = ta ? (1, lda) : (lda, 1)
-        let raw = UnsafeRawPointer(b), stride = MemoryLayout<T>.stride
-        for i in 0..<m {
-            let ai = a + i * ar, ci = c + i * ldc
+        let raw = UnsafeRawPointer(b), stride = MemoryLayout<T>.stride, bStep = ldb &* stride
+        var i = 0
+        while i &+ 4 <= m {
+            let a0 = a + i &* ar, a1 = a0 + ar, a2 = a1 + ar, a3 = a2 + ar
+            let c0 = c + i &* ldc
+            var j = 0
+            while j < n {
+                var s0 = T.Lanes.zero(), s1 = s0, s2 = s0, s3 = s0
+                var bj = raw + j &* stride, q = 0
+                for _ in 0..<k {
+                    let v = T.Lanes.load(bj)
+                    s0 = T.Lanes.multiplyAdd(s0, a0[q], v)
+                    s1 = T.Lanes.multiplyAdd(s1, a1[q], v)
+                    s2 = T.Lanes.multiplyAdd(s2, a2[q], v)
+                    s3 = T.Lanes.multiplyAdd(s3, a3[q], v)
+                    bj += bStep
+                    q &+= ap
+                }
+                let lanes = Swift.min(8, n &- j), cj = c0 + j
+                storeLanes(s0, cj, lanes, beta)
+                storeLanes(s1, cj + ldc, lanes, beta)
+                storeLanes(s2, cj + 2 &* ldc, lanes, beta)
+                storeLanes(s3, cj + 3 &* ldc, lanes, beta)
+                j &+= 8
+            }
+            i &+= 4
+        }
+        while i < m {
+            let ai = a + i &* ar, ci = c + i &* ldc
             var j = 0
             while j < n {
                 var s = T.Lanes.zero()
-                var bj = raw + j * stride
-                for p in 0..<k {
-                    s = T.Lanes.multiplyAdd(s, ai[p * ap], T.Lanes.load(bj))
-                    bj += ldb * stride
+                var bj = raw + j &* stride, q = 0
+                for _ in 0..<k {
+                    s = T.Lanes.multiplyAdd(s, ai[q], T.Lanes.load(bj))
+                    bj += bStep
+                    q &+= ap
                 }
-                let lanes = min(8, n - j)
-                let cj = ci + j
-                if lanes == 8 && beta == 0 {
-                    s.store(UnsafeMutableRawPointer(cj))
-                } else {
-                    for l in 0..<lanes { cj[l] = beta == 0 ? s[l] : s[l] + beta * cj[l] }
-                }
-                j += 8
+                storeLanes(s, ci + j, Swift.min(8, n &- j), beta)
+                j &+= 8
             }
+            i &+= 1
+        }
+    }
+
+    /// The first `lanes` of `s` into `c` (plus beta c unless beta is 0).
+    @inline(__always)
+    static func storeLanes<T: BLASScalar>(_ s: T.Lanes, _ c: UnsafeMutablePointer<T>, _ lanes: Int, _ beta: T) {
+        if lanes == 8 && beta == 0 {
+            s.store(UnsafeMutableRawPointer(c))
+        } else {
+            for l in 0..<lanes { c[l] = beta == 0 ? s[l] : s[l] + beta * c[l] }
         }
     }
 
