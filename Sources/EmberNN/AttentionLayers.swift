@@ -157,32 +157,38 @@ public final class MultiheadAttention: Module {
         if isCausal && attnMask == nil {
             throw EmberError.invalidArgument("Need attn_mask if specifying the is_causal hint. You may use generate_square_subsequent_mask to create this mask.")
         }
-        // Time-major (L, N, E), keeping "is" between query, key and value as torch does.
-        func timeMajor(_ t: Tensor) throws -> Tensor { batched ? (batchFirst ? try t.transpose(0, 1) : t) : try t.unsqueeze(1) }
-        let q = try timeMajor(query)
-        let k = key === query ? q : try timeMajor(key)
-        let v = value === key ? k : try timeMajor(value)
+        // Batched batch-first inputs stay batch-major (N, L, E), so that the
+        // projections read contiguous rows rather than copy a transposed view;
+        // the others are time-major (L, N, E), as torch arranges them. Each
+        // element is computed the same way in either arrangement. "is"
+        // between query, key and value is kept.
+        let batchMajor = batched && batchFirst
+        let (seqDim, batchDim) = batchMajor ? (1, 0) : (0, 1)
+        func arranged(_ t: Tensor) throws -> Tensor { batched ? t : try t.unsqueeze(1) }
+        let q = try arranged(query)
+        let k = key === query ? q : try arranged(key)
+        let v = value === key ? k : try arranged(value)
         var kpm = try keyPaddingMask.map { try canonicalMask($0, "key_padding_mask", query.dtype) }
         if let m = kpm, !batched { kpm = try m.unsqueeze(0) }
         // torch ignores attn_mask for the causal hint when nothing else needs it.
         let causal = isCausal && kpm == nil && !needWeights
         var mask = causal ? nil : try attnMask.map { try canonicalMask($0, "attn_mask", query.dtype) }
 
-        let (tgtLen, bsz, embed) = (q.shape[0], q.shape[1], q.shape[2])
+        let (tgtLen, bsz, embed) = (q.shape[seqDim], q.shape[batchDim], q.shape[2])
         guard embed == embedDim else { throw EmberError.shape("was expecting embedding dimension of \(embedDim), but got \(embed) (query shape \(describe(query.shape)))") }
-        guard k.shape[1] == bsz, v.shape[1] == bsz, k.shape[0] == v.shape[0] else {
+        guard k.shape[batchDim] == bsz, v.shape[batchDim] == bsz, k.shape[seqDim] == v.shape[seqDim] else {
             throw EmberError.shape("key's sequence and batch dims \(describe(key.shape)) do not match value's \(describe(value.shape)) or the query's batch size \(bsz)")
         }
         guard k.shape[2] == kdim, v.shape[2] == vdim else {
             throw EmberError.shape("expected key and value feature sizes kdim=\(kdim) and vdim=\(vdim), got key \(describe(key.shape)) and value \(describe(value.shape))")
         }
-        if let m = kpm, m.shape != [bsz, k.shape[0]] {
-            throw EmberError.shape("expected key_padding_mask of shape (\(bsz), \(k.shape[0])) (N, S), but got \(describe(keyPaddingMask?.shape ?? m.shape))")
+        if let m = kpm, m.shape != [bsz, k.shape[seqDim]] {
+            throw EmberError.shape("expected key_padding_mask of shape (\(bsz), \(k.shape[seqDim])) (N, S), but got \(describe(keyPaddingMask?.shape ?? m.shape))")
         }
         let (qp, k0, v0) = try project(q, k, v)
         var (kp, vp) = (k0, v0)
         if let m = mask {
-            let srcLen = k.shape[0]
+            let srcLen = k.shape[seqDim]
             if m.ndim == 2, m.shape != [tgtLen, srcLen] {
                 throw EmberError.shape("the shape of the 2D attn_mask is \(describe(m.shape)), but should be (\(tgtLen), \(srcLen))")
             }
@@ -191,15 +197,20 @@ public final class MultiheadAttention: Module {
             }
         }
         if let bk = ownParameter("bias_k"), let bv = ownParameter("bias_v") {
-            kp = try Tensor.cat([kp, bk.expand([1, bsz, embedDim])], dim: 0)
-            vp = try Tensor.cat([vp, bv.expand([1, bsz, embedDim])], dim: 0)
+            let one: Dims = batchMajor ? [bsz, 1, embedDim] : [1, bsz, embedDim]
+            kp = try Tensor.cat([kp, bk.expand(one)], dim: seqDim)
+            vp = try Tensor.cat([vp, bv.expand(one)], dim: seqDim)
             mask = try mask?.pad([0, 1])
             kpm = try kpm?.pad([0, 1])
         }
         // Heads: (N, H, L, head_dim) views of the projections (no copies; the products read strides).
-        let qh = try qp.reshape([tgtLen, bsz, numHeads, headDim]).permute([1, 2, 0, 3])
-        var kh = try kp.reshape([kp.shape[0], bsz, numHeads, headDim]).permute([1, 2, 0, 3])
-        var vh = try vp.reshape([vp.shape[0], bsz, numHeads, headDim]).permute([1, 2, 0, 3])
+        func heads(_ t: Tensor) throws -> Tensor {
+            batchMajor ? try t.reshape([bsz, t.shape[1], numHeads, headDim]).permute([0, 2, 1, 3])
+                       : try t.reshape([t.shape[0], bsz, numHeads, headDim]).permute([1, 2, 0, 3])
+        }
+        let qh = try heads(qp)
+        var kh = try heads(kp)
+        var vh = try heads(vp)
         if addZeroAttn {
             let zeros = try Tensor.zeros([bsz, numHeads, 1, headDim], dtype: query.dtype)
             kh = try Tensor.cat([kh, zeros], dim: 2)
@@ -215,11 +226,14 @@ public final class MultiheadAttention: Module {
         // torch's need_weights path uses softmax (NaN for a fully masked row), the other one attention's zeros.
         var weights = try scores.attentionSoftmax(scale: 1 / Double(headDim).squareRoot(), masks: masks, causal: causal, safe: !needWeights)
         if training && dropout > 0 { weights = try weights.dropout(p: dropout, training: true) }
-        // (N, H, L, hd) -> (L, N, E) row-major, as torch lays it out before out_proj.
-        let heads = try weights.matmul(vh).permute([2, 0, 1, 3]).contiguous().reshape([tgtLen * bsz, embedDim])
+        // (N, H, L, hd) -> (L, N, E) row-major before out_proj, in either
+        // arrangement: batch-first output is then a transposed view, with
+        // torch's strides (a dropout after the layer draws its mask in memory
+        // order, so the layout decides which element gets which draw).
+        let merged = try weights.matmul(vh).permute([2, 0, 1, 3]).contiguous().reshape([tgtLen * bsz, embedDim])
         let proj = try outProj
-        var out = try heads.linear(weight: proj.weight, bias: proj.bias).reshape([tgtLen, bsz, embedDim])
-        if batched && batchFirst { out = try out.transpose(0, 1) }
+        var out = try merged.linear(weight: proj.weight, bias: proj.bias).reshape([tgtLen, bsz, embedDim])
+        if batchMajor { out = try out.transpose(0, 1) }
         if !batched { out = try out.squeeze(1) }
         guard needWeights else { return (out, nil) }
         var w = averageAttnWeights ? try weights.mean(dims: [1]) : weights
