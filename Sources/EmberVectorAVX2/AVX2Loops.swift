@@ -60,4 +60,10 @@ public enum AVX2Loops {
                                   _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
         ImageRows.maxPool2x2(src, dst, idx, w, oh, ow)
     }
+
+    /// SmallProducts.rows on float32.
+    public static func smallProductRows(_ ta: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+                                        _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        SmallProducts.rows(SIMD8<Float>.self, ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
+    }
 }

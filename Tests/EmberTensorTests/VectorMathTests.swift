@@ -115,4 +115,28 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(fastAt, baseAt, "max pool indices \(h)x\(w)")
         }
     }
+
+    /// The small-product kernel gives the same float32 values in both builds,
+    /// for every row count around the four-row blocks, partial vectors, a
+    /// transposed a, and beta 0 and not.
+    func testAVX2SmallProductsMatchTheBaseline() throws {
+        guard BLASSetup.cpuFlags().contains("avx2") else { throw XCTSkip("this CPU has no AVX2") }
+        let k = 7, ldb = 16, lda = 9
+        let a: [Float] = (0..<(9 * 9)).map { i -> Float in Float((i * 37) % 23) * 0.37 - 4 }
+        let b: [Float] = (0..<(k * ldb)).map { i -> Float in Float((i * 53) % 29) * 0.11 - 1.5 }
+        for ta in [false, true] {
+            for m in 1...9 {
+                for n in [1, 3, 8, 13, 16] {
+                    for beta: Float in [0, 0.75] {
+                        let ldc = n + 2
+                        var fast: [Float] = (0..<(m * ldc)).map { i -> Float in Float(i) * 0.01 }
+                        var base = fast
+                        AVX2Loops.smallProductRows(ta, m, n, k, a, lda, b, ldb, beta, &fast, ldc)
+                        SmallProducts.rows(SIMD8<Float>.self, ta, m, n, k, a, lda, b, ldb, beta, &base, ldc)
+                        assertSameBits(fast, base, "small product ta \(ta) m \(m) n \(n) beta \(beta)")
+                    }
+                }
+            }
+        }
+    }
 }

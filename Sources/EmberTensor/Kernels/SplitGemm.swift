@@ -1,4 +1,5 @@
 import COpenBLAS
+import EmberVector
 
 /// The element types BLAS multiplies: one single-threaded GEMM call.
 protocol BLASScalar: FloatElement {
@@ -6,46 +7,6 @@ protocol BLASScalar: FloatElement {
     associatedtype Lanes: GemmLanes where Lanes.Scalar == Self
     static func blasGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
                          _ b: UnsafePointer<Self>, _ ldb: Int, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
-}
-
-/// The vector operations of `smallGemm`, implemented on the concrete SIMD
-/// types: generic SIMD arithmetic over a scalar type parameter runs lane by
-/// lane even after specialisation.
-protocol GemmLanes {
-    associatedtype Scalar
-    static func zero() -> Self
-    static func load(_ p: UnsafeRawPointer) -> Self
-    /// acc + splat(a) * b.
-    static func multiplyAdd(_ acc: Self, _ a: Scalar, _ b: Self) -> Self
-    func store(_ p: UnsafeMutableRawPointer)
-    subscript(_ lane: Int) -> Scalar { get }
-}
-
-extension SIMD8: GemmLanes where Scalar == Float {
-    @inline(__always) static func zero() -> SIMD8<Float> { SIMD8<Float>() }
-    @inline(__always) static func load(_ p: UnsafeRawPointer) -> SIMD8<Float> { p.loadUnaligned(as: SIMD8<Float>.self) }
-    @inline(__always) static func multiplyAdd(_ acc: SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        acc + SIMD8<Float>(repeating: a) * b
-    }
-    @inline(__always) func store(_ p: UnsafeMutableRawPointer) { p.storeBytes(of: self, as: SIMD8<Float>.self) }
-}
-
-/// Eight doubles as two concrete four-lane vectors (SIMD8 can conform only once).
-struct DoubleLanes: GemmLanes {
-    var low: SIMD4<Double>, high: SIMD4<Double>
-    @inline(__always) static func zero() -> DoubleLanes { DoubleLanes(low: SIMD4(), high: SIMD4()) }
-    @inline(__always) static func load(_ p: UnsafeRawPointer) -> DoubleLanes {
-        DoubleLanes(low: p.loadUnaligned(as: SIMD4<Double>.self), high: p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self))
-    }
-    @inline(__always) static func multiplyAdd(_ acc: DoubleLanes, _ a: Double, _ b: DoubleLanes) -> DoubleLanes {
-        let s = SIMD4<Double>(repeating: a)
-        return DoubleLanes(low: acc.low + s * b.low, high: acc.high + s * b.high)
-    }
-    @inline(__always) func store(_ p: UnsafeMutableRawPointer) {
-        p.storeBytes(of: low, as: SIMD4<Double>.self)
-        p.storeBytes(of: high, toByteOffset: 32, as: SIMD4<Double>.self)
-    }
-    @inline(__always) subscript(_ lane: Int) -> Double { lane < 4 ? low[lane] : high[lane - 4] }
 }
 
 extension Float: BLASScalar {
@@ -134,7 +95,7 @@ extension Kernels {
             let (bp, bc) = tb ? (1, ldb) : (ldb, 1)
             for p in 0..<k {
                 let row = packed + p * width, source = b + p * bp
-                for j in 0..<n { row[j] = source[j * bc] }
+                for j in 0..<n { row[j] = source[j &* bc] }
                 for j in n..<width { row[j] = 0 }
             }
             smallGemmRows(ta, m, n, k, a, lda, UnsafePointer(packed), width, beta, c, ldc)
@@ -142,65 +103,16 @@ extension Kernels {
     }
 
     /// `smallGemm` once op(b) is row-major with rows of whole vectors
-    /// (ldb a multiple of 8, at least n); only the stores stop at column n.
-    /// Four rows of the result at a time share each vector of op(b) (one load,
-    /// four multiply-adds); the rows left over go one at a time.
+    /// (SmallProducts.rows; float32 on AVX2 where the CPU has it).
     @inline(__always)
     static func smallGemmRows<T: BLASScalar>(_ ta: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
                                              _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
-        let (ar, ap) = ta ? (1, lda) : (lda, 1)
-        let raw = UnsafeRawPointer(b), stride = MemoryLayout<T>.stride, bStep = ldb &* stride
-        var i = 0
-        while i &+ 4 <= m {
-            let a0 = a + i &* ar, a1 = a0 + ar, a2 = a1 + ar, a3 = a2 + ar
-            let c0 = c + i &* ldc
-            var j = 0
-            while j < n {
-                var s0 = T.Lanes.zero(), s1 = s0, s2 = s0, s3 = s0
-                var bj = raw + j &* stride, q = 0
-                for _ in 0..<k {
-                    let v = T.Lanes.load(bj)
-                    s0 = T.Lanes.multiplyAdd(s0, a0[q], v)
-                    s1 = T.Lanes.multiplyAdd(s1, a1[q], v)
-                    s2 = T.Lanes.multiplyAdd(s2, a2[q], v)
-                    s3 = T.Lanes.multiplyAdd(s3, a3[q], v)
-                    bj += bStep
-                    q &+= ap
-                }
-                let lanes = Swift.min(8, n &- j), cj = c0 + j
-                storeLanes(s0, cj, lanes, beta)
-                storeLanes(s1, cj + ldc, lanes, beta)
-                storeLanes(s2, cj + 2 &* ldc, lanes, beta)
-                storeLanes(s3, cj + 3 &* ldc, lanes, beta)
-                j &+= 8
-            }
-            i &+= 4
-        }
-        while i < m {
-            let ai = a + i &* ar, ci = c + i &* ldc
-            var j = 0
-            while j < n {
-                var s = T.Lanes.zero()
-                var bj = raw + j &* stride, q = 0
-                for _ in 0..<k {
-                    s = T.Lanes.multiplyAdd(s, ai[q], T.Lanes.load(bj))
-                    bj += bStep
-                    q &+= ap
-                }
-                storeLanes(s, ci + j, Swift.min(8, n &- j), beta)
-                j &+= 8
-            }
-            i &+= 1
-        }
-    }
-
-    /// The first `lanes` of `s` into `c` (plus beta c unless beta is 0).
-    @inline(__always)
-    static func storeLanes<T: BLASScalar>(_ s: T.Lanes, _ c: UnsafeMutablePointer<T>, _ lanes: Int, _ beta: T) {
-        if lanes == 8 && beta == 0 {
-            s.store(UnsafeMutableRawPointer(c))
+        if T.self == Float.self {
+            VectorLoops.smallProductRows(ta, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+                                         UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb, unsafeBitCast(beta, to: Float.self),
+                                         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc)
         } else {
-            for l in 0..<lanes { c[l] = beta == 0 ? s[l] : s[l] + beta * c[l] }
+            SmallProducts.rows(T.Lanes.self, ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
         }
     }
 

@@ -72,4 +72,14 @@ enum VectorLoops {
                            _ idx: UnsafeMutablePointer<Int64>?, _ w: Int, _ oh: Int, _ ow: Int) {
         if usesAVX2 { AVX2Loops.maxPool2x2(src, dst, idx, w, oh, ow) } else { ImageRows.maxPool2x2(src, dst, idx, w, oh, ow) }
     }
+
+    /// SmallProducts.rows on float32.
+    static func smallProductRows(_ ta: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+                                 _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        if usesAVX2 {
+            AVX2Loops.smallProductRows(ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
+        } else {
+            SmallProducts.rows(SIMD8<Float>.self, ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
 }
