@@ -283,27 +283,44 @@ extension Kernels {
                 return
             }
         }
+        forEachStridedRow2(a, b, out, grain: grain) { po, xa, xb, n, io, ia, ib in applyRow(po, xa, xb, n, io, ia, ib, f) }
+    }
+
+    /// The strided part of `map2`: `row(po, xa, xb, n, io, ia, ib)` for every
+    /// inner row of the collapsed layout of a and b broadcast to out's shape
+    /// (n elements, `io`, `ia`, `ib` apart), slices split across threads.
+    @inline(__always)
+    static func forEachStridedRow2<A: Element, B: Element, U: Element>(
+        _ a: NDArray, _ b: NDArray, _ out: NDArray, grain: Int,
+        _ row: (UnsafeMutablePointer<U>, UnsafeMutablePointer<A>, UnsafeMutablePointer<B>, Int, Int, Int, Int) -> Void) {
+        let o = out.pointer(U.self), pa = a.pointer(A.self), pb = b.pointer(B.self)
         let so = out.strides
         let sa = Shapes.broadcastStrides(a.shape, a.strides, to: out.shape)
         let sb = Shapes.broadcastStrides(b.shape, b.strides, to: out.shape)
-        forEachSlice(out.shape, count: n, grain: grain) { start, shape in
+        forEachSlice(out.shape, count: out.count, grain: grain) { start, shape in
             let layout = StridedLayout(shape: shape, so, sa, sb)
             let o0 = o + start * leading(so), a0 = pa + start * leading(sa), b0 = pb + start * leading(sb)
             let (io, ia, ib) = layout.inner
-            layout.forEachRow { n, oo, oa, ob in
-                let po = o0 + oo, xa = a0 + oa, xb = b0 + ob
-                if io == 1 && ia == 1 && ib == 1 {
-                    for i in 0..<n { po[i] = f(xa[i], xb[i]) }
-                } else if io == 1 && ia == 1 && ib == 0 {
-                    let y = xb[0]
-                    for i in 0..<n { po[i] = f(xa[i], y) }
-                } else if io == 1 && ia == 0 && ib == 1 {
-                    let x = xa[0]
-                    for i in 0..<n { po[i] = f(x, xb[i]) }
-                } else {
-                    for i in 0..<n { po[i * io] = f(xa[i * ia], xb[i * ib]) }
-                }
-            }
+            layout.forEachRow { n, oo, oa, ob in row(o0 + oo, a0 + oa, b0 + ob, n, io, ia, ib) }
+        }
+    }
+
+    /// One strided row of a binary op: contiguous, either operand a
+    /// broadcast scalar, or general strides.
+    @inline(__always)
+    static func applyRow<A: Element, B: Element, U: Element>(_ po: UnsafeMutablePointer<U>, _ xa: UnsafeMutablePointer<A>,
+                                                             _ xb: UnsafeMutablePointer<B>, _ n: Int, _ io: Int, _ ia: Int, _ ib: Int,
+                                                             _ f: (A, B) -> U) {
+        if io == 1 && ia == 1 && ib == 1 {
+            for i in 0..<n { po[i] = f(xa[i], xb[i]) }
+        } else if io == 1 && ia == 1 && ib == 0 {
+            let y = xb[0]
+            for i in 0..<n { po[i] = f(xa[i], y) }
+        } else if io == 1 && ia == 0 && ib == 1 {
+            let x = xa[0]
+            for i in 0..<n { po[i] = f(x, xb[i]) }
+        } else {
+            for i in 0..<n { po[i * io] = f(xa[i * ia], xb[i * ib]) }
         }
     }
 

@@ -71,7 +71,11 @@ extension Kernels {
                 for i in r { po[i] = F.apply(pa[i], y) }
             }
         } else {
-            map2(a, b, out, grain: grain) { (x: F.T, y: F.T) in F.apply(x, y) }
+            // Strided: F.apply is called statically inside each row's loop
+            // (through map2's closure it was an indirect call per element).
+            forEachStridedRow2(a, b, out, grain: grain) { po, xa, xb, n, io, ia, ib in
+                applyRow(po, xa, xb, n, io, ia, ib, F.apply)
+            }
         }
     }
 
