@@ -61,4 +61,22 @@ final class SmallGemmTests: XCTestCase {
             }
         }
     }
+
+    /// Linear's bias gradient (the column sums of g) adds each column's rows
+    /// in row order, four rows per pass or one: equal to the plain loop to the
+    /// bit for row counts around the blocks, on one thread and split into
+    /// column bands.
+    func testColumnSumsAddRowsInOrder() throws {
+        for (rows, cols) in [(1, 3), (5, 7), (7, 33), (9, 16), (300, 250)] {
+            let values: [Float] = (0..<(rows * cols)).map { i -> Float in Float((i * 7919) % 1001) * 0.013 - 6.1 }
+            let g = try NDArray.copying(values, dtype: .float32, shape: [rows, cols])
+            let sums = try Kernels.sumLeadingDim(g)
+            let got = sums.pointer(Float.self)
+            for c in 0..<cols {
+                var expected: Float = 0
+                for r in 0..<rows { expected += values[r * cols + c] }
+                XCTAssertEqual(got[c].bitPattern, expected.bitPattern, "rows \(rows) cols \(cols) column \(c)")
+            }
+        }
+    }
 }

@@ -221,19 +221,39 @@ extension Kernels {
     static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Int, _ o: UnsafeMutablePointer<T>) {
         let bands = rows * cols >= 65_536 ? Swift.min(Parallel.threads, cols / 16) : 1
         if bands <= 1 {
-            for r in 0..<rows {
-                let row = p + r * rs
-                for c in 0..<cols { o[c] += row[c] }
-            }
+            accumulateRows(p, rs, rows, 0..<cols, o)
             return
         }
         let step = (cols + bands - 1) / bands
         WorkerPool.shared.run(chunks: bands, threads: bands) { band in
             let lo = band * step, hi = Swift.min(cols, lo + step)
-            for r in 0..<rows {
-                let row = p + r * rs
-                for c in lo..<hi { o[c] += row[c] }
+            if lo < hi { accumulateRows(p, rs, rows, lo..<hi, o) }
+        }
+    }
+
+    /// o[c] += each row's [c] for columns `cols`, row after row: four rows per
+    /// pass over o, added one after another (the same order as row by row),
+    /// so o is loaded and stored once per four rows.
+    @inline(__always)
+    static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Range<Int>,
+                                                _ o: UnsafeMutablePointer<T>) {
+        var r = 0
+        while r + 4 <= rows {
+            let r0 = p + r * rs, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs
+            for c in cols {
+                var v = o[c]
+                v += r0[c]
+                v += r1[c]
+                v += r2[c]
+                v += r3[c]
+                o[c] = v
             }
+            r += 4
+        }
+        while r < rows {
+            let row = p + r * rs
+            for c in cols { o[c] += row[c] }
+            r += 1
         }
     }
 }
