@@ -67,7 +67,7 @@ public final class Sequential: Module {
 
     override public func forward(_ input: Tensor) throws -> Tensor {
         var x = input
-        for (_, m) in namedChildren { x = try m.forward(x) }
+        for child in childModules { x = try child.module.forward(x) }
         return x
     }
 }

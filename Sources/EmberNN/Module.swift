@@ -119,6 +119,10 @@ open class Module {
     /// This module's direct children, in registration order.
     public var namedChildren: [(String, Module)] { ownChildren.map { ($0.name, $0.module) } }
 
+    /// The direct children in registration order, without namedChildren's
+    /// copy (for forward passes that run on every step).
+    var childModules: [(name: String, module: Module)] { ownChildren }
+
     /// Every module in the tree with its dotted path ("" for this one), depth first.
     public func namedModules() -> [(String, Module)] {
         var out: [(String, Module)] = []
