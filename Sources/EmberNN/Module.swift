@@ -121,7 +121,7 @@ open class Module {
 
     /// The direct children in registration order, without namedChildren's
     /// copy (for forward passes that run on every step).
-    var childModules: [(name: String, module: Module)] { ownChildren }
+    final var childModules: [(name: String, module: Module)] { ownChildren }
 
     /// Every module in the tree with its dotted path ("" for this one), depth first.
     public func namedModules() -> [(String, Module)] {

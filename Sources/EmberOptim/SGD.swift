@@ -74,6 +74,29 @@ public final class SGD: Optimizer {
                                         _ n: Int, _ h: Hyper, _ first: Bool) {
         let lr = T(h.lr), wd = T(h.weightDecay), m = T(h.momentum), keep = T(1 - h.dampening)
         Parallel.forEach(n, grain: updateGrain) { range in
+            // The usual cases as straight loops that vectorise (the general
+            // loop's per-element branches keep it scalar); same arithmetic.
+            if !h.maximize && h.weightDecay == 0 && !h.nesterov {
+                if h.momentum == 0 {
+                    for i in range { p[i] = p[i] - lr * g[i] }
+                    return
+                }
+                if let buf {
+                    if first {
+                        for i in range {
+                            buf[i] = g[i]
+                            p[i] = p[i] - lr * g[i]
+                        }
+                    } else {
+                        for i in range {
+                            let b = buf[i] * m + keep * g[i]
+                            buf[i] = b
+                            p[i] = p[i] - lr * b
+                        }
+                    }
+                    return
+                }
+            }
             for i in range {
                 var d = h.maximize ? -g[i] : g[i]
                 if h.weightDecay != 0 { d = d + wd * p[i] }
