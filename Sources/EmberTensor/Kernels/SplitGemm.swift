@@ -75,11 +75,12 @@ extension Kernels {
     /// call: more than the whole of a product this small (the seed network's).
     static let smallGemmWork = 4096
 
-    /// op(a) op(b) + beta c directly, eight columns of a row of the result at
-    /// a time: op(b) is first copied into a scratch block whose rows are
-    /// padded to whole vectors (unless it already has that layout), so every
-    /// load is a full vector. Each element is still a sum over k in order
-    /// (no fused multiply-add), then added to beta c, as BLAS's kernels do.
+    /// op(a) op(b) + beta c directly, eight columns of four rows of the
+    /// result at a time (SmallProducts.rows): op(b) is first copied into a
+    /// scratch block whose rows are padded to whole vectors (unless it already
+    /// has that layout), so every load is a full vector. Each element is still
+    /// a sum over k in order (no fused multiply-add), then added to beta c, as
+    /// BLAS's kernels do.
     @inline(__always)
     static func smallGemm<T: BLASScalar>(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int,
                                          _ b: UnsafePointer<T>, _ ldb: Int, _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
