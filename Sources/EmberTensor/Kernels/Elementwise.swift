@@ -367,19 +367,33 @@ extension Kernels {
             Parallel.forEach(out.count, grain: grain) { r in for i in r { o[i] = f(px[i]) } }
             return
         }
+        forEachStridedRow1(x, out, grain: grain) { po, xx, n, io, ix in applyRow1(po, xx, n, io, ix, f) }
+    }
+
+    /// The strided part of `map1`: `row(po, xx, n, io, ix)` for every inner
+    /// row of the collapsed layout of x and out (n elements, `io` and `ix`
+    /// apart), slices split across threads.
+    @inline(__always)
+    static func forEachStridedRow1<T: Element, U: Element>(_ x: NDArray, _ out: NDArray, grain: Int,
+                                                           _ row: (UnsafeMutablePointer<U>, UnsafeMutablePointer<T>, Int, Int, Int) -> Void) {
+        let o = out.pointer(U.self), px = x.pointer(T.self)
         let so = out.strides, sx = x.strides
         forEachSlice(out.shape, count: out.count, grain: grain) { start, shape in
             let layout = StridedLayout(shape: shape, so, sx)
             let o0 = o + start * leading(so), x0 = px + start * leading(sx)
             let (io, ix, _) = layout.inner
-            layout.forEachRow { n, oo, ox, _ in
-                let po = o0 + oo, xx = x0 + ox
-                if io == 1 && ix == 1 {
-                    for i in 0..<n { po[i] = f(xx[i]) }
-                } else {
-                    for i in 0..<n { po[i * io] = f(xx[i * ix]) }
-                }
-            }
+            layout.forEachRow { n, oo, ox, _ in row(o0 + oo, x0 + ox, n, io, ix) }
+        }
+    }
+
+    /// One strided row of a unary op.
+    @inline(__always)
+    static func applyRow1<T: Element, U: Element>(_ po: UnsafeMutablePointer<U>, _ xx: UnsafeMutablePointer<T>, _ n: Int,
+                                                  _ io: Int, _ ix: Int, _ f: (T) -> U) {
+        if io == 1 && ix == 1 {
+            for i in 0..<n { po[i] = f(xx[i]) }
+        } else {
+            for i in 0..<n { po[i * io] = f(xx[i * ix]) }
         }
     }
 }

@@ -29,6 +29,17 @@ enum MulFunction<T: FloatMath>: ScalarFunction2 { @inline(__always) static func 
 enum DivFunction<T: FloatMath>: ScalarFunction2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a / b } }
 /// relu; NaN passes through, as torch's clamp_min(0) does.
 enum ReluFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x < 0 ? 0 : x } }
+/// The float unary ops whose arithmetic is cheaper than a call per element.
+enum NegFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { -x } }
+enum AbsFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x.magnitude } }
+enum SignFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { T.signum(x) } }
+enum SquareFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x * x } }
+enum SqrtFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { T.sqrt(x) } }
+enum RsqrtFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { 1 / T.sqrt(x) } }
+enum ReciprocalFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { 1 / x } }
+enum FloorFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x.rounded(.down) } }
+enum CeilFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x.rounded(.up) } }
+enum RoundFunction<T: FloatMath>: ScalarFunction1 { @inline(__always) static func apply(_ x: T) -> T { x.rounded(.toNearestOrEven) } }
 /// relu's gradient from the output: g where y > 0, else 0.
 enum ReluGradFunction<T: FloatMath>: ScalarFunction2 { @inline(__always) static func apply(_ g: T, _ y: T) -> T { y > 0 ? g : 0 } }
 
@@ -52,7 +63,9 @@ extension Kernels {
                 for i in r { po[i] = F.apply(px[i]) }
             }
         } else {
-            map1(x, out, grain: grain) { (v: F.T) in F.apply(v) }
+            // Strided: F.apply is called statically inside each row's loop
+            // (through map1's closure it was an indirect call per element).
+            forEachStridedRow1(x, out, grain: grain) { po, xx, n, io, ix in applyRow1(po, xx, n, io, ix, F.apply) }
         }
     }
 

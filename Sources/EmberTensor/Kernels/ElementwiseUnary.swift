@@ -158,21 +158,21 @@ extension Kernels {
     static func unaryFloat<T: FloatMath>(_ op: UnaryOp, _ x: NDArray, _ out: NDArray, _: T.Type) {
         let g = 4096
         switch op {
-        case .neg: map1(x, out) { (v: T) in -v }
+        case .neg: map1(NegFunction<T>.self, x, out)
         case .exp:
             if !vectorMap(ExpVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.exp(v) } }
         case .log: map1(x, out, grain: g) { (v: T) in T.log(v) }
         // NaN passes through, as torch's clamp_min(0) does.
         case .relu: if !vectorMap(ReluVector.self, x, out, grain: 32_768) { map1(ReluFunction<T>.self, x, out) }
-        case .abs: map1(x, out) { (v: T) in v.magnitude }
-        case .sign: map1(x, out) { (v: T) in T.signum(v) }
-        case .square: map1(x, out) { (v: T) in v * v }
+        case .abs: map1(AbsFunction<T>.self, x, out)
+        case .sign: map1(SignFunction<T>.self, x, out)
+        case .square: map1(SquareFunction<T>.self, x, out)
         case .expm1: map1(x, out, grain: g) { (v: T) in T.expm1(v) }
         case .log1p: map1(x, out, grain: g) { (v: T) in T.log1p(v) }
         case .log2: map1(x, out, grain: g) { (v: T) in T.log2(v) }
-        case .sqrt: map1(x, out) { (v: T) in T.sqrt(v) }
-        case .rsqrt: map1(x, out) { (v: T) in 1 / T.sqrt(v) }
-        case .reciprocal: map1(x, out) { (v: T) in 1 / v }
+        case .sqrt: map1(SqrtFunction<T>.self, x, out)
+        case .rsqrt: map1(RsqrtFunction<T>.self, x, out)
+        case .reciprocal: map1(ReciprocalFunction<T>.self, x, out)
         case .sin: map1(x, out, grain: g) { (v: T) in T.sin(v) }
         case .cos: map1(x, out, grain: g) { (v: T) in T.cos(v) }
         case .tan: map1(x, out, grain: g) { (v: T) in T.tan(v) }
@@ -181,9 +181,9 @@ extension Kernels {
             if !vectorMap(SigmoidVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.sigmoid(v) } }
         case .erf:
             if !vectorMap(ErfVector.self, x, out, grain: g) { map1(x, out, grain: g) { (v: T) in T.erf(v) } }
-        case .floor: map1(x, out) { (v: T) in v.rounded(.down) }
-        case .ceil: map1(x, out) { (v: T) in v.rounded(.up) }
-        case .round: map1(x, out) { (v: T) in v.rounded(.toNearestOrEven) }
+        case .floor: map1(FloorFunction<T>.self, x, out)
+        case .ceil: map1(CeilFunction<T>.self, x, out)
+        case .round: map1(RoundFunction<T>.self, x, out)
         case let .hardtanh(min, max):
             // Comparisons keep NaN and -0.0, as torch's hardtanh.
             let lo = T(min), hi = T(max)
