@@ -70,35 +70,46 @@ public struct StridedLayout {
         let outer = shape.count - 1
         let length = rowLength
         guard length > 0, !range.isEmpty else { return }
-        var counter = Dims(repeating: 0, count: outer)
-        var o0 = 0, o1 = 0, o2 = 0
-        // The odometer at the range's first row.
-        var rest = range.lowerBound
-        var d = outer - 1
-        while d >= 0 && rest > 0 {
-            let i = rest % shape[d]
-            rest /= shape[d]
-            counter[d] = i
-            o0 += i * strides0[d]
-            o1 += i * strides1[d]
-            o2 += i * strides2[d]
-            d -= 1
-        }
-        for _ in range {
-            body(length, o0, o1, o2)
-            // Odometer over the outer dims.
-            var d = outer - 1
-            while d >= 0 {
-                counter[d] += 1
-                o0 += strides0[d]
-                o1 += strides1[d]
-                o2 += strides2[d]
-                if counter[d] < shape[d] { break }
-                o0 -= strides0[d] * shape[d]
-                o1 -= strides1[d] * shape[d]
-                o2 -= strides2[d] * shape[d]
+        // The odometer's sizes, strides and counters as plain memory: reading
+        // a Dims entry copies its whole inline tuple, once per row otherwise.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, 5 * outer)) { buffer in
+            let sizes = buffer.baseAddress!, st0 = sizes + outer, st1 = st0 + outer, st2 = st1 + outer, counter = st2 + outer
+            for d in 0..<outer {
+                sizes[d] = shape[d]
+                st0[d] = strides0[d]
+                st1[d] = strides1[d]
+                st2[d] = strides2[d]
                 counter[d] = 0
+            }
+            var o0 = 0, o1 = 0, o2 = 0
+            // The odometer at the range's first row.
+            var rest = range.lowerBound
+            var d = outer - 1
+            while d >= 0 && rest > 0 {
+                let i = rest % sizes[d]
+                rest /= sizes[d]
+                counter[d] = i
+                o0 += i * st0[d]
+                o1 += i * st1[d]
+                o2 += i * st2[d]
                 d -= 1
+            }
+            for _ in range {
+                body(length, o0, o1, o2)
+                // Odometer over the outer dims.
+                var d = outer - 1
+                while d >= 0 {
+                    counter[d] += 1
+                    o0 += st0[d]
+                    o1 += st1[d]
+                    o2 += st2[d]
+                    if counter[d] < sizes[d] { break }
+                    o0 -= st0[d] * sizes[d]
+                    o1 -= st1[d] * sizes[d]
+                    o2 -= st2[d] * sizes[d]
+                    counter[d] = 0
+                    d -= 1
+                }
             }
         }
     }
