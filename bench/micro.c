@@ -13,6 +13,10 @@
      linear_fwdbwd_... forward + backward (dX, dW, db), and the three raw sgemms
      conv2d_fwdbwd     conv2d (64, 6, 14, 14) * (16, 6, 5, 5) forward + backward
      log_softmax_ce    cross_entropy on (1024, 96) logits, forward + backward
+     strided_add       (16, 64, 128) + a transposed (64, 16, 128): a residual add
+                       of batch-first attention's output view
+     permute_copy      contiguous copy of (16, 4, 64, 32) permuted (0, 2, 1, 3):
+                       attention's heads merged back
      adam_10m          one Adam step over a 10M-parameter tensor
      triad_10m         the machine's memory bandwidth: a = b + s c over 10M floats
                        in plain C on N pthreads (STREAM's triad), Adam's yardstick */
@@ -169,6 +173,35 @@ static void log_softmax_ce(void) {
     ember_tensor_free(x); ember_tensor_free(t);
 }
 
+static void strided(void) {
+    if (wanted("strided_add")) {
+        const int64_t xs[] = {16, 64, 128}, ys[] = {64, 16, 128};
+        ember_tensor *x = randn(xs, 3, 0), *y = randn(ys, 3, 0), *yt;
+        CHECK(ember_transpose(y, 0, 1, &yt));
+        double us;
+        TIME_BEST(us, 5, 500, {
+            ember_tensor *o;
+            CHECK(ember_add(x, yt, &o));
+            ember_tensor_free(o);
+        });
+        printf("strided_add: %.1f us/op\n", us);
+        ember_tensor_free(x); ember_tensor_free(y); ember_tensor_free(yt);
+    }
+    if (wanted("permute_copy")) {
+        const int64_t zs[] = {16, 4, 64, 32}, order[] = {0, 2, 1, 3};
+        ember_tensor *z = randn(zs, 4, 0), *zp;
+        CHECK(ember_permute(z, order, 4, &zp));
+        double us;
+        TIME_BEST(us, 5, 500, {
+            ember_tensor *o;
+            CHECK(ember_contiguous(zp, &o));
+            ember_tensor_free(o);
+        });
+        printf("permute_copy: %.1f us/op\n", us);
+        ember_tensor_free(z); ember_tensor_free(zp);
+    }
+}
+
 static void adam_10m(void) {
     if (!wanted("adam_10m")) return;
     const int64_t ps[] = {10000000};
@@ -234,6 +267,7 @@ int main(int argc, char **argv) {
     linear(32, 10, 5, 100000);
     conv2d();
     log_softmax_ce();
+    strided();
     adam_10m();
     triad_10m();
     return 0;

@@ -54,6 +54,12 @@ def log_softmax_ce():
     return {"log_softmax_ce": best(5, 2000, lambda: F.cross_entropy(x, t).backward())}
 
 
+def strided():
+    x, y = torch.randn(16, 64, 128), torch.randn(64, 16, 128).transpose(0, 1)
+    z = torch.randn(16, 4, 64, 32).permute(0, 2, 1, 3)
+    return {"strided_add": best(5, 500, lambda: x + y), "permute_copy": best(5, 500, lambda: z.contiguous())}
+
+
 def adam_10m():
     p = torch.randn(10_000_000, requires_grad=True)
     p.sum().backward()
@@ -63,7 +69,7 @@ def adam_10m():
 
 BENCHMARKS = [("add64", add64), ("linear", lambda: {**linear(128, 784, 512, 200), **linear(1024, 128, 512, 200),
                                                      **linear(32, 10, 5, 100000)}),
-              ("conv2d_fwdbwd", conv2d), ("log_softmax_ce", log_softmax_ce), ("adam_10m", adam_10m)]
+              ("conv2d_fwdbwd", conv2d), ("log_softmax_ce", log_softmax_ce), ("strided", strided), ("adam_10m", adam_10m)]
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
