@@ -70,6 +70,27 @@ final class ElementwiseKernelTests: XCTestCase {
         }
     }
 
+    /// The unary ops given as function types (neg, abs, ... sqrt) take their
+    /// own strided loop: on a transposed input, split across threads, each
+    /// equals the element-by-element reference exactly.
+    func testUnaryFunctionTypesOnStridedInput() throws {
+        let base = try NDArray.randn([258, 262], dtype: .float64)
+        let t = try base.transposed(0, 1), positive = try Kernels.unary(.abs, base).transposed(0, 1)
+        let x = elements(t), p = elements(positive)
+        let cases: [(UnaryOp, NDArray, [Double])] = [
+            (.neg, t, x.map { -$0 }), (.abs, t, x.map { $0.magnitude }), (.sign, t, x.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }),
+            (.square, t, x.map { $0 * $0 }), (.reciprocal, t, x.map { 1 / $0 }), (.floor, t, x.map { $0.rounded(.down) }),
+            (.ceil, t, x.map { $0.rounded(.up) }), (.round, t, x.map { $0.rounded(.toNearestOrEven) }),
+            (.sqrt, positive, p.map { $0.squareRoot() }), (.rsqrt, positive, p.map { 1 / $0.squareRoot() }),
+        ]
+        for threads in [1, 2, 3] {
+            Parallel.setThreads(threads)
+            for (op, input, expected) in cases {
+                XCTAssertEqual(try Kernels.unary(op, input).toDoubles(), expected, "\(op.name), \(threads) threads")
+            }
+        }
+    }
+
     func testSmallAndDegenerateShapes() throws {
         let empty = try NDArray.zeros([0, 3], dtype: .float32)
         XCTAssertEqual(try Kernels.binary(.maximum, empty, try NDArray.ones([3], dtype: .float32)).shape, [0, 3])

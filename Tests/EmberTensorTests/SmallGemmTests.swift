@@ -7,6 +7,7 @@ import XCTest
 /// (leading dimension larger than the row) operands, beta 0 and not, against
 /// a plain triple loop in Double. Each element is summed over k in order
 /// without fused multiply-adds, so float32 results equal the loop's exactly.
+/// Also Linear's other small kernel, the bias gradient's column sums.
 final class SmallGemmTests: XCTestCase {
     func reference(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ lda: Int, _ b: [Float], _ ldb: Int,
                    _ beta: Float, _ c: [Float], _ ldc: Int) -> [Float] {

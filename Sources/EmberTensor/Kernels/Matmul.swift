@@ -228,13 +228,13 @@ extension Kernels {
     static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Int, _ o: UnsafeMutablePointer<T>) {
         let bands = rows * cols >= 65_536 ? Swift.min(Parallel.threads, cols / 16) : 1
         if bands <= 1 {
-            accumulateRows(p, rs, rows, 0..<cols, o)
+            accumulateColumns(p, rs, rows, 0..<cols, o)
             return
         }
         let step = (cols + bands - 1) / bands
         WorkerPool.shared.run(chunks: bands, threads: bands) { band in
             let lo = band * step, hi = Swift.min(cols, lo + step)
-            if lo < hi { accumulateRows(p, rs, rows, lo..<hi, o) }
+            if lo < hi { accumulateColumns(p, rs, rows, lo..<hi, o) }
         }
     }
 
@@ -242,8 +242,8 @@ extension Kernels {
     /// pass over o, added one after another (the same order as row by row),
     /// so o is loaded and stored once per four rows.
     @inline(__always)
-    static func accumulateRows<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Range<Int>,
-                                                _ o: UnsafeMutablePointer<T>) {
+    static func accumulateColumns<T: FloatElement>(_ p: UnsafeMutablePointer<T>, _ rs: Int, _ rows: Int, _ cols: Range<Int>,
+                                                   _ o: UnsafeMutablePointer<T>) {
         var r = 0
         while r + 4 <= rows {
             let r0 = p + r * rs, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs
