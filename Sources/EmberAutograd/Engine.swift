@@ -65,95 +65,112 @@ public enum Autograd {
             for (i, x) in inputs.enumerated() { targets[ObjectIdentifier(x.gradientEdge()), default: []].append(i) }
         }
 
-        // Phase 1: reachable nodes and their consumer counts.
+        // Phase 1: reachable nodes and their consumer counts. The work lists
+        // hold nodes unretained: every node reached is held by the edges of
+        // the node that reached it (and the first by `starts`), and no edge
+        // is dropped until the graph dies, so none can go away during the
+        // run. (Retaining each node at every push and pop was a fifth of the
+        // reference counting of a small training step.)
         let mark = nextMark.add(1, ordering: .relaxed).newValue
-        var order: [Node] = []
+        var order: [Unmanaged<Node>] = []
         order.reserveCapacity(16)
-        var stack: [Node] = []
+        var stack: [Unmanaged<Node>] = []
         stack.reserveCapacity(16)
         for (node, _) in starts where node.visitMark != mark {
             node.visitMark = mark
             node.dependencies = 0
-            stack.append(node)
+            stack.append(.passUnretained(node))
         }
-        while let node = stack.popLast() {
-            do {
-                if node.isReleased {
-                    throw EmberError.state(
-                        "backward: trying to backward through the graph a second time (node \(node.name)); its saved values were freed by the first backward. Pass retain_graph to the first backward if you need to backward twice")
+        while let top = stack.popLast() {
+            try top._withUnsafeGuaranteedRef { node in
+                do {
+                    if node.isReleased {
+                        throw EmberError.state(
+                            "backward: trying to backward through the graph a second time (node \(node.name)); its saved values were freed by the first backward. Pass retain_graph to the first backward if you need to backward twice")
+                    }
+                    try node.checkSavedVersions()
+                } catch {
+                    for n in order { n._withUnsafeGuaranteedRef { $0.dependencies = 0 } }
+                    throw error
                 }
-                try node.checkSavedVersions()
-            } catch {
-                for n in order { n.dependencies = 0 }
-                throw error
-            }
-            order.append(node)
-            for case let next? in node.edges {
-                if next.visitMark != mark {
-                    next.visitMark = mark
-                    next.dependencies = 0
-                    stack.append(next)
+                order.append(top)
+                node.edges.withUnsafeBufferPointer { edges in
+                    for case let next? in edges {
+                        if next.visitMark != mark {
+                            next.visitMark = mark
+                            next.dependencies = 0
+                            stack.append(.passUnretained(next))
+                        }
+                        next.dependencies += 1
+                    }
                 }
-                next.dependencies += 1
             }
         }
-        if inputs != nil { markNeeded(order, starts.map(\.0), targets) }
+        if inputs != nil { markNeeded(order.map { $0.takeUnretainedValue() }, starts.map(\.0), targets) }
 
         // Phase 2: run nodes whose gradients are complete.
         let previousMode = GradMode.set(createGraph)
         defer {
             GradMode.set(previousMode)
-            for node in order {
-                node.pending = nil
-                node.dependencies = 0
-                node.needed = true
+            for entry in order {
+                entry._withUnsafeGuaranteedRef { node in
+                    node.pending = nil
+                    node.dependencies = 0
+                    node.needed = true
+                }
             }
         }
         var results: [Tensor?] = inputs.map { $0.map { _ in nil } } ?? []
-        var ready: [Node] = []
+        var ready: [Unmanaged<Node>] = []
         ready.reserveCapacity(order.count)
         for (node, seed) in starts {
             node.pending = try node.pending.map { try $0.add(seed) } ?? seed
         }
         // Only roots have no consumers inside the graph.
-        for node in order where node.dependencies == 0 { ready.append(node) }
+        for entry in order where entry._withUnsafeGuaranteedRef({ $0.dependencies == 0 }) { ready.append(entry) }
         let anomaly = detectAnomaly
-        while let node = ready.popLast() {
-            var inputGrads: [Tensor?] = []
-            if var grad = node.pending.take() {
-                for (_, hook) in node.hooks {
-                    if let replacement = try hook(grad) {
-                        guard replacement.shape == grad.shape, replacement.dtype == grad.dtype else {
-                            throw EmberError.shape("backward: a hook on \(node.name) replaced a gradient of shape \(describe(grad.shape)) (\(grad.dtype)) with one of shape \(describe(replacement.shape)) (\(replacement.dtype))")
+        while let entry = ready.popLast() {
+            try entry._withUnsafeGuaranteedRef { node in
+                var inputGrads: [Tensor?] = []
+                if var grad = node.pending.take() {
+                    if !node.hooks.isEmpty {
+                        for (_, hook) in node.hooks {
+                            if let replacement = try hook(grad) {
+                                guard replacement.shape == grad.shape, replacement.dtype == grad.dtype else {
+                                    throw EmberError.shape("backward: a hook on \(node.name) replaced a gradient of shape \(describe(grad.shape)) (\(grad.dtype)) with one of shape \(describe(replacement.shape)) (\(replacement.dtype))")
+                                }
+                                grad = replacement
+                            }
                         }
-                        grad = replacement
+                    }
+                    if !targets.isEmpty, let indices = targets[ObjectIdentifier(node)] {
+                        for i in indices { results[i] = grad }
+                    }
+                    if inputs == nil && node.isAccumulator {
+                        if let leaf = node.variable { try accumulate(&grad, into: leaf, createGraph: createGraph) }
+                    } else if node.needed, let backward = node.backward {
+                        inputGrads = try backward(grad, BackwardContext(node: node))
+                        guard inputGrads.count == node.edges.count else {
+                            throw EmberError.internal("\(node.name) returned \(inputGrads.count) gradients for \(node.edges.count) inputs")
+                        }
+                        if anomaly { try checkFinite(inputGrads, node) }
                     }
                 }
-                if !targets.isEmpty, let indices = targets[ObjectIdentifier(node)] {
-                    for i in indices { results[i] = grad }
-                }
-                if inputs == nil && node.isAccumulator {
-                    if let leaf = node.variable { try accumulate(&grad, into: leaf, createGraph: createGraph) }
-                } else if node.needed, let backward = node.backward {
-                    inputGrads = try backward(grad, BackwardContext(node: node))
-                    guard inputGrads.count == node.edges.count else {
-                        throw EmberError.internal("\(node.name) returned \(inputGrads.count) gradients for \(node.edges.count) inputs")
+                try node.edges.withUnsafeBufferPointer { edges in
+                    for i in edges.indices {
+                        guard let next = edges[i] else { continue }
+                        if i < inputGrads.count, let g = inputGrads[i] {
+                            guard g.shape == next.outputShape, g.dtype == next.outputDType else {
+                                throw EmberError.internal("\(node.name) produced a gradient of shape \(describe(g.shape)) (\(g.dtype)) for an input of shape \(describe(next.outputShape)) (\(next.outputDType))")
+                            }
+                            next.pending = try next.pending.map { try $0.add(g) } ?? g
+                        }
+                        next.dependencies -= 1
+                        if next.dependencies == 0 { ready.append(.passUnretained(next)) }
                     }
-                    if anomaly { try checkFinite(inputGrads, node) }
                 }
+                if !retainGraph && !node.isAccumulator { node.release() }
             }
-            for (i, edge) in node.edges.enumerated() {
-                guard let next = edge else { continue }
-                if i < inputGrads.count, let g = inputGrads[i] {
-                    guard g.shape == next.outputShape, g.dtype == next.outputDType else {
-                        throw EmberError.internal("\(node.name) produced a gradient of shape \(describe(g.shape)) (\(g.dtype)) for an input of shape \(describe(next.outputShape)) (\(next.outputDType))")
-                    }
-                    next.pending = try next.pending.map { try $0.add(g) } ?? g
-                }
-                next.dependencies -= 1
-                if next.dependencies == 0 { ready.append(next) }
-            }
-            if !retainGraph && !node.isAccumulator { node.release() }
         }
         guard let inputs else { return nil }
         if !allowUnused, let unused = results.firstIndex(where: { $0 == nil }) {

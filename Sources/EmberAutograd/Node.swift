@@ -9,10 +9,10 @@ public struct BackwardContext {
     /// STATE error if it was modified in place after it was saved (torch's
     /// version counter check): its gradient would silently be wrong.
     @inlinable public func saved(_ i: Int) throws -> Tensor {
-        let t = node.saved[i]
-        let version = t.array.storage.version
-        if version != node.savedVersions[i] { throw node.modifiedError(version: version, expected: node.savedVersions[i]) }
-        return t
+        let entry = node.saved[i]
+        let version = entry.tensor.array.storage.version
+        if version != entry.version { throw node.modifiedError(version: version, expected: entry.version) }
+        return entry.tensor
     }
 
     /// Whether input `i` wants a gradient; a backward may skip the others.
@@ -40,6 +40,17 @@ public struct BackwardContext {
 /// so that graph teardown stays iterative.
 public typealias BackwardFunction = (_ grad: Tensor, _ ctx: BackwardContext) throws -> [Tensor?]
 
+/// A tensor a node saved for its backward, with its storage version then.
+@usableFromInline
+struct SavedTensor {
+    @usableFromInline let tensor: Tensor
+    @usableFromInline let version: Int
+    @usableFromInline init(_ tensor: Tensor) {
+        self.tensor = tensor
+        self.version = tensor.array.storage.version
+    }
+}
+
 /// A recorded operation in the graph (torch's grad_fn), or the gradient
 /// accumulator of a leaf (torch's AccumulateGrad).
 public final class Node {
@@ -48,9 +59,8 @@ public final class Node {
     /// The nodes that receive this node's input gradients, one per input
     /// (nil for inputs that need no gradient).
     @usableFromInline var edges: ContiguousArray<Node?>
-    @usableFromInline var saved: ContiguousArray<Tensor>
-    /// Each saved tensor's storage version when it was saved.
-    @usableFromInline var savedVersions: ContiguousArray<Int>
+    /// The tensors saved for backward, each with its version when saved.
+    @usableFromInline var saved: ContiguousArray<SavedTensor>
     var savedOutput: NDArray?
     var savedOutputVersion = 0
     var backward: BackwardFunction?
@@ -88,12 +98,11 @@ public final class Node {
     /// For autograd.grad: whether a target lies below, so backward must run.
     var needed = true
 
-    init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<Tensor>, savedOutput: NDArray?,
+    init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<SavedTensor>, savedOutput: NDArray?,
          outputShape: Dims, outputDType: DType, backward: @escaping BackwardFunction) {
         self.name = name
         self.edges = edges
         self.saved = saved
-        self.savedVersions = ContiguousArray(saved.map { $0.array.storage.version })
         self.savedOutput = savedOutput
         self.savedOutputVersion = savedOutput?.storage.version ?? 0
         self.backward = backward
@@ -107,7 +116,6 @@ public final class Node {
         self.name = "AccumulateGrad"
         self.edges = []
         self.saved = []
-        self.savedVersions = []
         self.savedOutput = nil
         self.backward = nil
         self.leaf = Unmanaged.passUnretained(leaf)
@@ -128,8 +136,8 @@ public final class Node {
     /// (checked for the whole graph before a backward changes anything).
     func checkSavedVersions() throws {
         if let failure { throw failure }
-        for (i, t) in saved.enumerated() where t.array.storage.version != savedVersions[i] {
-            throw modifiedError(version: t.array.storage.version, expected: savedVersions[i])
+        for entry in saved where entry.tensor.array.storage.version != entry.version {
+            throw modifiedError(version: entry.tensor.array.storage.version, expected: entry.version)
         }
         if let value = savedOutput, value.storage.version != savedOutputVersion {
             throw modifiedError(version: value.storage.version, expected: savedOutputVersion)
@@ -140,7 +148,6 @@ public final class Node {
     func release() {
         backward = nil
         savedOutput = nil
-        savedVersions = []
         var stack: [Node] = []
         Node.drain(&saved, into: &stack)
         isReleased = true
@@ -180,8 +187,8 @@ public final class Node {
         edges = []
     }
 
-    static func drain(_ tensors: inout ContiguousArray<Tensor>, into stack: inout [Node]) {
-        while var tensor = tensors.popLast() {
+    static func drain(_ tensors: inout ContiguousArray<SavedTensor>, into stack: inout [Node]) {
+        while var tensor = tensors.popLast()?.tensor {
             if isKnownUniquelyReferenced(&tensor) {
                 if var node = tensor.gradFn {
                     tensor.gradFn = nil
@@ -222,10 +229,15 @@ extension Tensor {
             return alias
         }
         guard requiresGrad else { return self }
+        // A leaf's alias is made once and kept by the leaf (it holds only
+        // the accumulator, which the leaf holds anyway): a parameter saved by
+        // every step's graph costs no new object.
+        if let savedAlias, savedAlias.isView == isView, savedAlias.viewVersion == viewVersion { return savedAlias }
         let alias = Tensor(array, requiresGrad: true)
         alias.accumulator = gradientEdge()
         alias.isView = isView
         alias.viewVersion = viewVersion
+        savedAlias = alias
         return alias
     }
 
@@ -261,7 +273,12 @@ extension Tensor {
                 stale = input.gradFn?.name ?? "a view"
             }
         }
-        let node = Node(name: name, edges: edges, saved: ContiguousArray(saving.map(\.savedForm)), savedOutput: saveOutput ? value : nil,
+        var saved = ContiguousArray<SavedTensor>()
+        if !saving.isEmpty {
+            saved.reserveCapacity(saving.count)
+            for t in saving { saved.append(SavedTensor(t.savedForm)) }
+        }
+        let node = Node(name: name, edges: edges, saved: saved, savedOutput: saveOutput ? value : nil,
                         outputShape: value.shape, outputDType: value.dtype, backward: backward)
         if let stale {
             node.failure = EmberError.state("backward: \(name) used a view (made by \(stale)) whose base was modified in place after the view was made; make the view again after the in-place operation")

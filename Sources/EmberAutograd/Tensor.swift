@@ -29,6 +29,8 @@ public final class Tensor {
     /// that uses the leaf. It refers back to the leaf without holding it: a leaf nobody
     /// holds any more has no gradient anyone could read.
     var accumulator: Node?
+    /// What nodes save of this leaf (see `savedForm`), made at the first save.
+    var savedAlias: Tensor?
 
     /// A leaf's accumulator refers back to it without a strong reference:
     /// tell it the leaf is gone (aliases that share the accumulator are not
