@@ -151,7 +151,16 @@ extension Dims: Hashable {
 }
 
 extension Dims: ExpressibleByArrayLiteral {
-    @inlinable public init(arrayLiteral elements: Int...) { self.init(elements) }
+    /// Inlined whole, so that the literal's array never reaches the heap
+    /// (`[n, m]` as a new array's shape was an allocation per op).
+    @inlinable @inline(__always) public init(arrayLiteral elements: Int...) {
+        self.init()
+        precondition(elements.count <= Dims.capacity, "Dims holds at most \(Dims.capacity) entries")
+        length = elements.count
+        withUnsafeMutableBytes(of: &storage) { p in
+            for i in 0..<elements.count { p.storeBytes(of: elements[i], toByteOffset: i &* 8, as: Int.self) }
+        }
+    }
 }
 
 extension Dims: CustomStringConvertible {

@@ -39,8 +39,8 @@ extension Kernels {
         if batch.isEmpty {
             offsets.append((0, 0))
         } else {
-            let aStrides = Shapes.broadcastStrides(aBatch, matA.array.strides.droppingLast(2), to: batch)
-            let bStrides = Shapes.broadcastStrides(bBatch, matB.array.strides.droppingLast(2), to: batch)
+            let aStrides = Shapes.broadcastStrides(aBatch, matA.batchStrides(of: a), to: batch)
+            let bStrides = Shapes.broadcastStrides(bBatch, matB.batchStrides(of: b), to: batch)
             offsets.reserveCapacity(batch.product)
             let layout = StridedLayout(shape: batch, aStrides, bStrides)
             let (sa, sb, _) = layout.inner
@@ -52,16 +52,16 @@ extension Kernels {
         switch a.dtype {
         case .float32:
             offsets.withUnsafeBufferPointer { o in
-                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.array.pointer(Float.self),
-                            Int(matA.ld), matB.array.pointer(Float.self), Int(matB.ld), out.pointer(Float.self), n * m, m) { o[$0] }
+                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.pointer(Float.self),
+                            Int(matA.ld), matB.pointer(Float.self), Int(matB.ld), out.pointer(Float.self), n * m, m) { o[$0] }
             }
         case .float64:
             offsets.withUnsafeBufferPointer { o in
-                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.array.pointer(Double.self),
-                            Int(matA.ld), matB.array.pointer(Double.self), Int(matB.ld), out.pointer(Double.self), n * m, m) { o[$0] }
+                batchedGemm(o.count, matA.trans == CblasTrans, matB.trans == CblasTrans, n, m, k, matA.pointer(Double.self),
+                            Int(matA.ld), matB.pointer(Double.self), Int(matB.ld), out.pointer(Double.self), n * m, m) { o[$0] }
             }
         case .int64:
-            let pa = matA.array.pointer(Int64.self), pb = matB.array.pointer(Int64.self), po = out.pointer(Int64.self)
+            let pa = matA.pointer(Int64.self), pb = matB.pointer(Int64.self), po = out.pointer(Int64.self)
             // No BLAS for integers: output rows split across threads.
             let (ar, ac) = matA.elementStrides, (br, bc) = matB.elementStrides
             offsets.withUnsafeBufferPointer { batches in
@@ -85,17 +85,24 @@ extension Kernels {
     }
 }
 
-/// One operand as BLAS sees it: a (possibly copied) array whose last two
-/// dims are addressable with a leading dimension, and whether BLAS should
-/// transpose it. `transposed` reads the array's last two dims swapped (a
-/// transposed view without making one).
+/// One operand as BLAS sees it: where an array's last two dims start,
+/// addressable with a leading dimension (a contiguous copy when they are
+/// not), and whether BLAS should transpose it. `transposed` reads the
+/// array's last two dims swapped (a transposed view without making one).
+/// It keeps only the address of an array it does not copy (the caller holds
+/// the array for the call), not the array itself: copying the 240-byte
+/// NDArray and retaining its storage was most of a tiny product's overhead.
 struct MatrixOperand {
-    let array: NDArray
+    /// The first element, of the array or of its copy.
+    let base: UnsafeMutableRawPointer
+    /// The contiguous copy, when the array could not be read in place.
+    let copy: NDArray?
     let trans: CBLAS_TRANSPOSE
     let ld: Int32
     /// Element strides of (row, col) of the logical matrix, for the int64 loop.
     let elementStrides: (Int, Int)
 
+    @inline(__always)
     init(_ x: NDArray, rows: Int, cols: Int, transposed: Bool = false) throws {
         guard rows <= Int(Int32.max), cols <= Int(Int32.max) else {
             throw EmberError.invalidArgument("matmul: a matrix of \(rows)x\(cols) is too large for BLAS (32-bit sizes)")
@@ -103,24 +110,37 @@ struct MatrixOperand {
         let last = x.strides[x.ndim - 1], secondLast = x.strides[x.ndim - 2]
         let rs = transposed ? last : secondLast, cs = transposed ? secondLast : last
         if (cs == 1 || cols == 1) && (rows == 1 || rs >= max(1, cols)), let ld = Int32(exactly: rows == 1 ? max(1, cols) : rs) {
-            self.array = x
+            self.base = x.rawPointer
+            self.copy = nil
             self.trans = CblasNoTrans
             self.ld = ld
             self.elementStrides = (rs, cs)
         } else if (rs == 1 || rows == 1) && (cols == 1 || cs >= max(1, rows)), let ld = Int32(exactly: cols == 1 ? max(1, rows) : cs) {
-            self.array = x
+            self.base = x.rawPointer
+            self.copy = nil
             self.trans = CblasTrans
             self.ld = ld
             self.elementStrides = (rs, cs)
         } else {
             // Expanded or sliced in both directions: copy each matrix contiguous.
             let c = try x.contiguous(force: true)
-            self.array = c
+            self.base = c.rawPointer
+            self.copy = c
             let crs = c.strides[c.ndim - 2], ccs = c.strides[c.ndim - 1]
             self.trans = transposed ? CblasTrans : CblasNoTrans
             self.ld = Int32(max(1, transposed ? rows : cols))
             self.elementStrides = transposed ? (ccs, crs) : (crs, ccs)
         }
+    }
+
+    /// The first element, typed.
+    @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> { base.assumingMemoryBound(to: T.self) }
+
+    /// The strides of the batch dims (all but the last two) of `x`, the array
+    /// this operand was made from, or of its copy.
+    func batchStrides(of x: NDArray) -> Dims {
+        if let copy { return copy.strides.droppingLast(2) }
+        return x.strides.droppingLast(2)
     }
 }
 
@@ -152,10 +172,10 @@ extension Kernels {
         let ta = matA.trans == CblasTrans, tb = matB.trans == CblasTrans
         switch out.dtype {
         case .float32:
-            splitGemm(ta, tb, n, m, k, matA.array.pointer(Float.self), Int(matA.ld), matB.array.pointer(Float.self), Int(matB.ld),
+            splitGemm(ta, tb, n, m, k, matA.pointer(Float.self), Int(matA.ld), matB.pointer(Float.self), Int(matB.ld),
                       accumulate ? 1 : 0, out.pointer(Float.self), m)
         case .float64:
-            splitGemm(ta, tb, n, m, k, matA.array.pointer(Double.self), Int(matA.ld), matB.array.pointer(Double.self), Int(matB.ld),
+            splitGemm(ta, tb, n, m, k, matA.pointer(Double.self), Int(matA.ld), matB.pointer(Double.self), Int(matB.ld),
                       accumulate ? 1 : 0, out.pointer(Double.self), m)
         case .int64, .bool:
             throw EmberError.dtype("gemm: expected floating operands, got \(out.dtype)")
@@ -169,12 +189,15 @@ extension Kernels {
         let out = try NDArray(empty: [n, m], dtype: x.dtype)
         if out.count == 0 { return out }
         if let bias {
-            let b = try bias.contiguous()
+            // (A contiguous bias is read where it is, without a copy of the array value.)
+            let copy = bias.isContiguous ? nil : try bias.contiguous()
+            let b = copy?.rawPointer ?? bias.rawPointer
             switch x.dtype {
-            case .float32: fillRows(out.pointer(Float.self), b.pointer(Float.self), n, m)
-            case .float64: fillRows(out.pointer(Double.self), b.pointer(Double.self), n, m)
+            case .float32: fillRows(out.pointer(Float.self), b.assumingMemoryBound(to: Float.self), n, m)
+            case .float64: fillRows(out.pointer(Double.self), b.assumingMemoryBound(to: Double.self), n, m)
             case .int64, .bool: throw EmberError.dtype("linear: expected a floating input, got \(x.dtype)")
             }
+            withExtendedLifetime(copy) {}
         }
         try gemm(x, transposeA: false, weight, transposeB: true, into: out, accumulate: bias != nil)
         return out
