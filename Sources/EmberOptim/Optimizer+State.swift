@@ -41,6 +41,12 @@ extension Optimizer {
             guard p.dtype.isFloatingPoint, grad.dtype == p.dtype else {
                 throw EmberError.dtype("\(typeName): cannot update a \(p.dtype) parameter with a \(grad.dtype) gradient")
             }
+            if p.array.isContiguous && grad.array.isContiguous {
+                // The usual case, without the closure and copies of the array values.
+                try body(p, p.array, grad.array)
+                p.array.storage.version &+= 1
+                continue
+            }
             let g = try grad.array.contiguous()
             try inPlace(p) { values in try body(p, values, g) }
         }

@@ -7,7 +7,17 @@ public final class ParamGroup {
     /// The group's parameters, kept alive by the optimizer.
     public let params: [Tensor]
     /// The optimizer's options for this group, by torch name ("lr", "beta1", ...).
-    public internal(set) var options: [String: Double]
+    public internal(set) var options: [String: Double] {
+        didSet { generation &+= 1 }
+    }
+    /// Bumped by every change of `options`, so that what is derived from
+    /// them (validation, an update's parsed hyperparameters) is redone only
+    /// when they change, not by string lookups at every step.
+    var generation = 0
+    /// The generation `validateGroup` last accepted.
+    var validatedGeneration = -1
+    /// SGD's options as it reads them, and the generation they were read at.
+    var sgdHyper: (generation: Int, hyper: SGD.Hyper)?
     /// What LR schedulers keep in the group besides the options
     /// ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum").
     public internal(set) var extras: [String: Double] = [:]
@@ -189,7 +199,10 @@ open class Optimizer {
 
     /// One optimisation step (torch's step()): parameters without a gradient are skipped.
     open func step() throws {
-        for group in paramGroups { try validateGroup(group.options) }
+        for group in paramGroups where group.validatedGeneration != group.generation {
+            try validateGroup(group.options)
+            group.validatedGeneration = group.generation
+        }
         try GradMode.with(false) {
             for group in paramGroups { try update(group) }
         }

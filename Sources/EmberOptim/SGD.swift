@@ -42,9 +42,15 @@ public final class SGD: Optimizer {
     }
 
     override public func update(_ group: ParamGroup) throws {
-        let o = group.options
-        let h = Hyper(lr: o["lr"]!, momentum: o["momentum"]!, dampening: o["dampening"]!, weightDecay: o["weight_decay"]!,
+        let h: Hyper
+        if let cached = group.sgdHyper, cached.generation == group.generation {
+            h = cached.hyper
+        } else {
+            let o = group.options
+            h = Hyper(lr: o["lr"]!, momentum: o["momentum"]!, dampening: o["dampening"]!, weightDecay: o["weight_decay"]!,
                       nesterov: o["nesterov"] == 1, maximize: o["maximize"] == 1)
+            group.sgdHyper = (group.generation, h)
+        }
         try forEachGradient(group) { p, values, g in
             var buffer: NDArray? = nil
             var first = false
