@@ -140,27 +140,32 @@ extension Tensor {
             throw EmberError.dtype("linear: input is \(dtype) but weight is \(weight.dtype); convert one with to(dtype)")
         }
         guard dtype.isFloatingPoint else { throw EmberError.dtype("linear: expected a floating input, got \(dtype)") }
-        let x2 = ndim == 2 ? array : try array.reshaped([-1, inFeatures])
-        let value2 = try Kernels.linear(x2, weight: weight.array, bias: bias?.array)
-        let value = ndim == 2 ? value2 : try value2.reshaped(shape.droppingLast() + [outFeatures])
-        let inputShape = shape
+        // The 2-D case reads the arrays where they are (a local copy of an
+        // NDArray is a 240-byte copy and a retain); other ranks go through (-1, in).
+        let value = ndim == 2 ? try Kernels.linear(array, weight: weight.array, bias: bias?.array)
+            : try Kernels.linear(array.reshaped([-1, inFeatures]), weight: weight.array, bias: bias?.array)
+                .reshaped(shape.droppingLast() + [outFeatures])
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        // The backward takes the input's shape from the saved input itself.
         return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
             let x = try ctx.saved(0), w = try ctx.saved(1)
             let hasBias = ctx.node.edges.count == 3
+            let flat = x.ndim == 2
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: three BLAS-level kernels, no graph.
-                let g2 = inputShape.count == 2 ? g.array : try g.array.reshaped([-1, outFeatures])
-                let x2 = inputShape.count == 2 ? x.array : try x.array.reshaped([-1, inFeatures])
-                let (gx, gw, gb) = try Kernels.linearBackward(grad: g2, input: x2, weight: w.array, input: ctx.needsGrad(0),
-                                                              weight: ctx.needsGrad(1), bias: hasBias && ctx.needsGrad(2))
-                let gradInput = try gx.map { Tensor(inputShape.count == 2 ? $0 : try $0.reshaped(inputShape)) }
+                let (gx, gw, gb) = flat
+                    ? try Kernels.linearBackward(grad: g.array, input: x.array, weight: w.array, input: ctx.needsGrad(0),
+                                                 weight: ctx.needsGrad(1), bias: hasBias && ctx.needsGrad(2))
+                    : try Kernels.linearBackward(grad: g.array.reshaped([-1, outFeatures]), input: x.array.reshaped([-1, inFeatures]),
+                                                 weight: w.array, input: ctx.needsGrad(0), weight: ctx.needsGrad(1),
+                                                 bias: hasBias && ctx.needsGrad(2))
+                let gradInput = try gx.map { Tensor(flat ? $0 : try $0.reshaped(x.shape)) }
                 // Made whole: appending to a two-element array would reallocate it.
                 return hasBias ? [gradInput, gw.map { Tensor($0) }, gb.map { Tensor($0) }] : [gradInput, gw.map { Tensor($0) }]
             }
             let g2 = try g.reshape([-1, outFeatures])
             var grads: [Tensor?] = [
-                ctx.needsGrad(0) ? try g2.matmul(w).reshape(inputShape) : nil,
+                ctx.needsGrad(0) ? try g2.matmul(w).reshape(x.shape) : nil,
                 ctx.needsGrad(1) ? try g2.transpose(0, 1).matmul(x.reshape([-1, inFeatures])) : nil,
             ]
             if hasBias { grads.append(ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) }
