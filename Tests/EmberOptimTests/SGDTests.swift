@@ -68,6 +68,31 @@ final class SGDTests: XCTestCase {
         XCTAssertEqual(m.parameters().map { $0.toDoubles() }, before)
     }
 
+    /// Options are parsed and validated once per change, not per step: a
+    /// change between steps must still take effect, and a group that fails
+    /// validation must fail at every step until it is mended.
+    func testOptionChangesBetweenStepsTakeEffect() throws {
+        let w = try Tensor.from([1, 2], dtype: .float64, requiresGrad: true)
+        let opt = try SGD(parameters: [w], lr: 0.5)
+        func step() throws {
+            opt.zeroGrad()
+            try w.sum().backward()              // the gradient is 1 everywhere
+            try opt.step()
+        }
+        try step()
+        XCTAssertEqual(w.toDoubles(), [0.5, 1.5])
+        try opt.set("lr", 0.25)
+        try step()
+        XCTAssertEqual(w.toDoubles(), [0.25, 1.25])
+        try opt.set("nesterov", 1)              // without momentum: refused at step
+        assertThrows(.invalidArgument, ["Nesterov"]) { try step() }
+        assertThrows(.invalidArgument, ["Nesterov"]) { try step() }
+        XCTAssertEqual(w.toDoubles(), [0.25, 1.25])
+        try opt.set("momentum", 0.5)
+        try step()                              // first momentum step: buf = g, d = g + m buf = 1.5
+        XCTAssertEqual(w.toDoubles(), [-0.125, 0.875])
+    }
+
     func testStepWithoutGradientsIsANoOp() throws {
         let m = try Sequential([try Linear(3, 2)])
         let opt = try SGD(parameters: m.parameters(), lr: 0.5)
