@@ -93,11 +93,20 @@ extension Kernels {
         let width = (n + 7) & ~7
         withUnsafeTemporaryAllocation(of: T.self, capacity: max(1, k * width)) { scratch in
             let packed = scratch.baseAddress!
-            let (bp, bc) = tb ? (1, ldb) : (ldb, 1)
-            for p in 0..<k {
-                let row = packed + p * width, source = b + p * bp
-                for j in 0..<n { row[j] = source[j &* bc] }
-                for j in n..<width { row[j] = 0 }
+            if tb {
+                // op(b)'s rows are b's columns: gathered, then zero-padded.
+                for p in 0..<k {
+                    let row = packed + p &* width, source = b + p
+                    for j in 0..<n { row[j] = source[j &* ldb] }
+                    for j in n..<width { row[j] = 0 }
+                }
+            } else {
+                // Whole rows copied at once, then zero-padded.
+                for p in 0..<k {
+                    let row = packed + p &* width
+                    row.update(from: b + p &* ldb, count: n)
+                    (row + n).update(repeating: 0, count: width &- n)
+                }
             }
             smallGemmRows(ta, m, n, k, a, lda, UnsafePointer(packed), width, beta, c, ldc)
         }
