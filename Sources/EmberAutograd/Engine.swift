@@ -94,12 +94,12 @@ public enum Autograd {
                     throw error
                 }
                 order.append(top)
-                node.edges.withUnsafeBufferPointer { edges in
-                    for case let next? in edges {
+                node.forEachEdge { _, edge in
+                    edge._withUnsafeGuaranteedRef { next in
                         if next.visitMark != mark {
                             next.visitMark = mark
                             next.dependencies = 0
-                            stack.append(.passUnretained(next))
+                            stack.append(edge)
                         }
                         next.dependencies += 1
                     }
@@ -156,9 +156,8 @@ public enum Autograd {
                         if anomaly { try checkFinite(inputGrads, node) }
                     }
                 }
-                try node.edges.withUnsafeBufferPointer { edges in
-                    for i in edges.indices {
-                        guard let next = edges[i] else { continue }
+                try node.forEachEdge { i, edge in
+                    try edge._withUnsafeGuaranteedRef { next in
                         if i < inputGrads.count, let g = inputGrads[i] {
                             guard g.shape == next.outputShape, g.dtype == next.outputDType else {
                                 throw EmberError.internal("\(node.name) produced a gradient of shape \(describe(g.shape)) (\(g.dtype)) for an input of shape \(describe(next.outputShape)) (\(next.outputDType))")
@@ -166,7 +165,7 @@ public enum Autograd {
                             next.pending = try next.pending.map { try $0.add(g) } ?? g
                         }
                         next.dependencies -= 1
-                        if next.dependencies == 0 { ready.append(.passUnretained(next)) }
+                        if next.dependencies == 0 { ready.append(edge) }
                     }
                 }
                 if !retainGraph && !node.isAccumulator { node.release() }

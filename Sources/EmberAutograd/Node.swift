@@ -124,6 +124,23 @@ public final class Node {
         self.outputDType = leaf.dtype
     }
 
+    /// Calls `body(i, edge)` for each input `i` that has an edge, without
+    /// retaining the nodes: the caller must keep this node's edges alive
+    /// (the engine does: no edge is dropped while a backward runs). An edge
+    /// is a nullable object pointer, read as such from the array's buffer.
+    @inline(__always)
+    func forEachEdge(_ body: (Int, Unmanaged<Node>) throws -> Void) rethrows {
+        try edges.withUnsafeBufferPointer { buffer in
+            assert(MemoryLayout<Node?>.size == MemoryLayout<UnsafeRawPointer?>.size)
+            guard let base = buffer.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
+            for i in 0..<buffer.count {
+                guard let pointer = raw.load(fromByteOffset: i &* MemoryLayout<Node?>.stride, as: UnsafeRawPointer?.self) else { continue }
+                try body(i, Unmanaged<Node>.fromOpaque(pointer))
+            }
+        }
+    }
+
     /// The nodes this one sends gradients to (for inspection and tests).
     public var nextFunctions: [Node?] { Array(edges) }
 
