@@ -13,14 +13,15 @@ public enum Functional {
     /// (no ignore_index); the full form is `crossEntropy(_:_:weight:...)`.
     public static func crossEntropy(_ logits: Tensor, _ target: Tensor) throws -> Tensor {
         let value = try Kernels.crossEntropy(logits.array, target.array)
-        let classes = logits.shape.last ?? 0
-        let batch = logits.ndim == 2 ? logits.shape[0] : 1
+        // (The backward captures nothing, so it needs no context object per call.)
         return Tensor.record(value, "CrossEntropyBackward0", inputs: [logits], saving: [logits, target]) { g, ctx in
             let x = try ctx.saved(0), t = try ctx.saved(1)
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: one fused kernel.
                 return [Tensor(try Kernels.crossEntropyBackward(x.array, t.array, scale: g.item()))]
             }
+            let classes = x.shape.last ?? 0
+            let batch = x.ndim == 2 ? x.shape[0] : 1
             let onehot = Tensor(try Kernels.oneHot(t.array, classes: classes, dtype: x.dtype))
             return [try x.softmax(dim: -1).sub(onehot).mul(g).div(Double(max(batch, 1)))]
         }

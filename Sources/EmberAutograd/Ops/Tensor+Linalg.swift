@@ -146,9 +146,11 @@ extension Tensor {
             : try Kernels.linear(array.reshaped([-1, inFeatures]), weight: weight.array, bias: bias?.array)
                 .reshaped(shape.droppingLast() + [outFeatures])
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        // The backward takes the input's shape from the saved input itself.
+        // The backward reads every size from the saved input and weight: a
+        // closure that captures nothing needs no context object per call.
         return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
             let x = try ctx.saved(0), w = try ctx.saved(1)
+            let outFeatures = w.shape[0], inFeatures = w.shape[1]
             let hasBias = ctx.node.edges.count == 3
             let flat = x.ndim == 2
             if !GradMode.isEnabled {
