@@ -165,7 +165,7 @@ public final class Node {
     func release() {
         backward = nil
         savedOutput = nil
-        var stack: [Node] = []
+        var stack = DyingNodes()
         Node.drain(&saved, into: &stack)
         isReleased = true
         Node.teardown(&stack)
@@ -173,7 +173,7 @@ public final class Node {
 
     deinit {
         if edges.isEmpty && saved.isEmpty { return }
-        var stack: [Node] = []
+        var stack = DyingNodes()
         Node.drain(&edges, into: &stack)
         Node.drain(&saved, into: &stack)
         Node.teardown(&stack)
@@ -183,7 +183,7 @@ public final class Node {
     /// referenced only from here gives up its own references into the work
     /// list before it dies, so no deinit recurses into the next one. A graph
     /// of 100,000 ops is freed without deepening the stack.
-    static func teardown(_ stack: inout [Node]) {
+    static func teardown(_ stack: inout DyingNodes) {
         while var node = stack.popLast() {
             if isKnownUniquelyReferenced(&node) {
                 drain(&node.edges, into: &stack)
@@ -195,8 +195,8 @@ public final class Node {
     /// Moves into `stack` the nodes only `edges` holds (those would die, and
     /// free their own inputs, recursively); the others are simply let go.
     /// Most edges of a small graph lead to shared nodes (accumulators), so
-    /// usually nothing is pushed and the stack is never allocated.
-    static func drain(_ edges: inout ContiguousArray<Node?>, into stack: inout [Node]) {
+    /// usually nothing is pushed, and a chain pushes one at a time (DyingNodes).
+    static func drain(_ edges: inout ContiguousArray<Node?>, into stack: inout DyingNodes) {
         for i in edges.indices {
             guard var node = edges[i].take() else { continue }
             if isKnownUniquelyReferenced(&node) { stack.append(node) }
@@ -204,7 +204,7 @@ public final class Node {
         edges = []
     }
 
-    static func drain(_ tensors: inout ContiguousArray<SavedTensor>, into stack: inout [Node]) {
+    static func drain(_ tensors: inout ContiguousArray<SavedTensor>, into stack: inout DyingNodes) {
         while var tensor = tensors.popLast()?.tensor {
             if isKnownUniquelyReferenced(&tensor) {
                 if var node = tensor.gradFn {
@@ -222,6 +222,23 @@ public final class Node {
                 }
             }
         }
+    }
+}
+
+/// The work list of a teardown: the first node inline, more in an array. A
+/// chain of ops (each node the only holder of the next) never has more than
+/// one node waiting, so freeing it allocates nothing.
+struct DyingNodes {
+    private var first: Node?
+    private var more: [Node] = []
+
+    mutating func append(_ node: Node) {
+        if first == nil { first = node } else { more.append(node) }
+    }
+
+    mutating func popLast() -> Node? {
+        if let node = more.popLast() { return node }
+        return first.take()
     }
 }
 
