@@ -246,7 +246,7 @@ public enum Autograd {
             existing.array.storage.version &+= 1
         } else if let existing = leaf.grad {
             leaf.grad = try Tensor(try existing.array.contiguous(force: true)).withAdded(g)
-        } else if isKnownUniquelyReferenced(&g) && g.array.storage.isUniquelyReferenced && g.array.isContiguous && g.gradFn == nil {
+        } else if isKnownUniquelyReferenced(&g) && isKnownUniquelyReferenced(&g.array.storage) && g.array.isContiguous && g.gradFn == nil {
             leaf.grad = g
         } else {
             leaf.grad = Tensor(try g.array.contiguous(force: true))

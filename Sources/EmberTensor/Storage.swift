@@ -104,18 +104,4 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
         return unit == 0 ? "\(bytes) B" : "\(Double(Int(value * 10)) / 10) \(units[unit])"
     }
-
-    /// Whether nothing but the one array asking holds this storage (the
-    /// engine then adopts a gradient's memory instead of copying it). Never
-    /// true when another reference exists; at worst false when the compiler
-    /// holds a temporary one, which only costs that copy.
-    public var isUniquelyReferenced: Bool {
-        // The runtime's count of the object as it stands: `_getRetainCount`
-        // would count its own temporary reference too.
-        storageRetainCount(UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())) == 1
-    }
 }
-
-/// The Swift runtime's strong reference count of a native object.
-@_silgen_name("swift_retainCount")
-func storageRetainCount(_ object: UnsafeRawPointer) -> UInt

@@ -32,6 +32,35 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(g.toDoubles(), [2, 2])
     }
 
+    /// The first gradient of a leaf is adopted when nothing else holds its
+    /// memory, and copied when something does: a later accumulation into
+    /// .grad must never write into another tensor's values.
+    func testFirstGradientIsAdoptedWhenFreshAndCopiedWhenShared() throws {
+        let w = try vector([1, 2, 3])
+        var fresh: ObjectIdentifier? = nil
+        try w.registerHook { g in
+            let r = try g.mul(2)
+            fresh = ObjectIdentifier(r.array.storage)
+            return r
+        }
+        try w.sum().backward()
+        XCTAssertEqual(w.grad?.toDoubles(), [2, 2, 2])
+        XCTAssertEqual(ObjectIdentifier(w.grad!.array.storage), fresh, "a fresh gradient is adopted, not copied")
+
+        let v = try vector([1, 2])
+        var kept: Tensor? = nil
+        try v.registerHook { g in
+            kept = try g.mul(3)
+            return kept
+        }
+        try v.sum().backward()
+        let first = kept!
+        XCTAssertFalse(v.grad!.array.storage === first.array.storage, "a gradient someone else holds is copied")
+        try v.sum().backward()                           // accumulates into .grad in place
+        XCTAssertEqual(v.grad?.toDoubles(), [6, 6])
+        XCTAssertEqual(first.toDoubles(), [3, 3], "the hook's tensor is not written by the accumulation")
+    }
+
     func testRetainedGraphRunsTwiceAndFreedGraphRefuses() throws {
         let x = try vector([1, 2])
         let y = try x.exp().sum()
