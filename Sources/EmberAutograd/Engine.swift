@@ -147,7 +147,7 @@ public enum Autograd {
                         for i in indices { results[i] = grad }
                     }
                     if inputs == nil && node.isAccumulator {
-                        if let leaf = node.variable { try accumulate(&grad, into: leaf, createGraph: createGraph) }
+                        if let leaf = node.variable { try accumulate(consume grad, into: leaf, createGraph: createGraph) }
                     } else if node.needed, let backward = node.backward {
                         inputGrads = try backward(grad, BackwardContext(node: node))
                         guard inputGrads.count == node.edges.count else {
@@ -233,7 +233,7 @@ public enum Autograd {
     /// holds it, copied otherwise); later ones are added in place, as torch
     /// does, so a handle to `.grad` sees the sum. With create_graph the sum is
     /// recorded instead.
-    static func accumulate(_ g: inout Tensor, into leaf: Tensor, createGraph: Bool) throws {
+    static func accumulate(_ g: consuming Tensor, into leaf: Tensor, createGraph: Bool) throws {
         if createGraph {
             // x.backward(x, create_graph: true): store a copy, not x itself,
             // or x would hold itself as its gradient (a cycle that leaks it).
@@ -246,10 +246,14 @@ public enum Autograd {
             existing.array.storage.version &+= 1
         } else if let existing = leaf.grad {
             leaf.grad = try Tensor(try existing.array.contiguous(force: true)).withAdded(g)
-        } else if isKnownUniquelyReferenced(&g) && isKnownUniquelyReferenced(&g.array.storage) && g.array.isContiguous && g.gradFn == nil {
-            leaf.grad = g
         } else {
-            leaf.grad = Tensor(try g.array.contiguous(force: true))
+            // Adopted when nothing else holds the memory. The tensor is let go
+            // first and its array asked in place: asking a tensor's array
+            // (a `let`, read by copying) would always find a second holder.
+            let adoptable = isKnownUniquelyReferenced(&g) && g.gradFn == nil && g.array.isContiguous
+            var values = g.array
+            _ = consume g
+            leaf.grad = Tensor(adoptable && isKnownUniquelyReferenced(&values.storage) ? values : try values.contiguous(force: true))
         }
     }
 }

@@ -11,11 +11,11 @@ import EmberTensor
 /// print(w.grad!.array.toDoubles())
 /// ```
 public final class Tensor {
-    /// The values. Never replaced: a `var` only so that the engine can ask
-    /// whether this tensor alone holds its storage (`isKnownUniquelyReferenced`
-    /// needs the reference in place; reading it out of a `let` retains it
-    /// first, so a gradient was never found unique and was always copied).
-    public internal(set) var array: NDArray
+    /// The values, never replaced. A `let`: reading a `var` stored property
+    /// of a class copies the whole array value (and retains its storage)
+    /// where a `let` is often read in place -- a fifth more instructions per
+    /// small op.
+    public let array: NDArray
     public internal(set) var requiresGrad: Bool
     /// The node that computed this tensor; nil for leaves.
     public internal(set) var gradFn: Node?
