@@ -1,3 +1,4 @@
+import Glibc
 import EmberTensor
 import Synchronization
 
@@ -72,10 +73,14 @@ public enum Autograd {
         // run. (Retaining each node at every push and pop was a fifth of the
         // reference counting of a small training step.)
         let mark = nextMark.add(1, ordering: .relaxed).newValue
-        var order: [Unmanaged<Node>] = []
-        order.reserveCapacity(16)
-        var stack: [Unmanaged<Node>] = []
-        stack.reserveCapacity(16)
+        let scratch = WorkLists.take()
+        var order = scratch.order, stack = scratch.stack, ready = scratch.ready
+        (scratch.order, scratch.stack, scratch.ready) = ([], [], [])
+        defer {
+            // (Declared first, so it runs after the reset below.)
+            scratch.keep(&order, &stack, &ready)
+            WorkLists.give(scratch)
+        }
         for (node, _) in starts where node.visitMark != mark {
             node.visitMark = mark
             node.dependencies = 0
@@ -121,7 +126,6 @@ public enum Autograd {
             }
         }
         var results: [Tensor?] = inputs.map { $0.map { _ in nil } } ?? []
-        var ready: [Unmanaged<Node>] = []
         ready.reserveCapacity(order.count)
         for (node, seed) in starts {
             node.pending = try node.pending.map { try $0.add(seed) } ?? seed
@@ -289,5 +293,52 @@ extension Tensor {
     fileprivate func withAdded(_ g: Tensor) throws -> Tensor {
         try Kernels.binary(.add, array, g.array, into: array)
         return self
+    }
+}
+
+/// The engine's three work lists, kept per thread between backward passes
+/// (with their capacity), so that a small backward allocates none of them. A
+/// backward started inside another (from a hook) finds the slot empty and
+/// makes its own.
+final class WorkLists {
+    var order: [Unmanaged<Node>] = []
+    var stack: [Unmanaged<Node>] = []
+    var ready: [Unmanaged<Node>] = []
+
+    /// Lists longer than this are let go rather than kept.
+    static let keptCapacity = 4096
+
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<WorkLists>.fromOpaque(pointer).release() }
+        }
+        return key
+    }()
+
+    /// This thread's lists, or new ones.
+    static func take() -> WorkLists {
+        guard let pointer = pthread_getspecific(key) else { return WorkLists() }
+        pthread_setspecific(key, nil)
+        return Unmanaged<WorkLists>.fromOpaque(pointer).takeRetainedValue()
+    }
+
+    /// Keeps `lists` for the next backward on this thread (unless one is kept already).
+    static func give(_ lists: WorkLists) {
+        guard pthread_getspecific(key) == nil else { return }
+        pthread_setspecific(key, Unmanaged.passRetained(lists).toOpaque())
+    }
+
+    /// Takes the lists back emptied, keeping their memory unless it is large.
+    func keep(_ order: inout [Unmanaged<Node>], _ stack: inout [Unmanaged<Node>], _ ready: inout [Unmanaged<Node>]) {
+        self.order = WorkLists.emptied(&order)
+        self.stack = WorkLists.emptied(&stack)
+        self.ready = WorkLists.emptied(&ready)
+    }
+
+    static func emptied(_ list: inout [Unmanaged<Node>]) -> [Unmanaged<Node>] {
+        if list.capacity > keptCapacity { return [] }
+        list.removeAll(keepingCapacity: true)
+        return list
     }
 }

@@ -61,6 +61,24 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(first.toDoubles(), [3, 3], "the hook's tensor is not written by the accumulation")
     }
 
+    /// A backward started inside another (here from a hook) runs on its own
+    /// work lists; both finish with the right gradients, and the next
+    /// backward on the thread (reusing the kept lists) too.
+    func testBackwardInsideABackwardHook() throws {
+        let x = try vector([1, 2])
+        let z = try vector([3, 4])
+        try x.registerHook { g in
+            // (A backward runs with grad mode off, as torch's does.)
+            try GradMode.with(true) { try z.mul(z).sum().backward() }   // d/dz = 2z
+            return nil
+        }
+        try x.mul(x).mul(x).sum().backward()             // d/dx = 3x^2
+        XCTAssertEqual(x.grad?.toDoubles(), [3, 12])
+        XCTAssertEqual(z.grad?.toDoubles(), [6, 8])
+        try z.mul(5).sum().backward()
+        XCTAssertEqual(z.grad?.toDoubles(), [11, 13])
+    }
+
     func testRetainedGraphRunsTwiceAndFreedGraphRefuses() throws {
         let x = try vector([1, 2])
         let y = try x.exp().sum()
