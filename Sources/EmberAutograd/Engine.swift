@@ -26,9 +26,10 @@ public enum Autograd {
         _ = try run(roots, gradients, retainGraph: retainGraph, createGraph: createGraph, inputs: nil, allowUnused: false)
     }
 
-    /// A single root (tensor.backward()).
+    /// A single root (tensor.backward()), without arrays of roots and gradients.
     public static func backward(_ root: Tensor, gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
-        _ = try run([root], [gradient], retainGraph: retainGraph, createGraph: createGraph, inputs: nil, allowUnused: false)
+        _ = try run(starts: [try start(root, 0, gradient)], retainGraph: retainGraph, createGraph: createGraph,
+                    inputs: nil, allowUnused: false)
     }
 
     /// torch.autograd.grad: d(outputs)/d(inputs), weighted by `gradOutputs`,
@@ -54,12 +55,22 @@ public enum Autograd {
             throw EmberError.invalidArgument("backward: \(roots.count) tensors but \(gradients.count) gradients")
         }
         var starts: [(Node, Tensor)] = []
-        for (i, root) in roots.enumerated() {
-            guard root.requiresGrad else {
-                throw EmberError.state("backward: tensor \(i) does not require grad and has no grad_fn (shape \(describe(root.shape))); call set_requires_grad on a leaf it was computed from")
-            }
-            starts.append((root.gradientEdge(), try seedGradient(for: root, gradients[i])))
+        starts.reserveCapacity(roots.count)
+        for (i, root) in roots.enumerated() { starts.append(try start(root, i, gradients[i])) }
+        return try run(starts: starts, retainGraph: retainGraph, createGraph: createGraph, inputs: inputs, allowUnused: allowUnused)
+    }
+
+    /// Where backward starts from root `i`: its node and its seed gradient.
+    static func start(_ root: Tensor, _ i: Int, _ gradient: Tensor?) throws -> (Node, Tensor) {
+        guard root.requiresGrad else {
+            throw EmberError.state("backward: tensor \(i) does not require grad and has no grad_fn (shape \(describe(root.shape))); call set_requires_grad on a leaf it was computed from")
         }
+        return (root.gradientEdge(), try seedGradient(for: root, gradient))
+    }
+
+    /// The backward from `starts` (each root's node and seed gradient).
+    static func run(starts: [(Node, Tensor)], retainGraph: Bool, createGraph: Bool,
+                    inputs: [Tensor]?, allowUnused: Bool) throws -> [Tensor?]? {
         // autograd.grad: the nodes whose incoming gradient is the answer.
         var targets: [ObjectIdentifier: [Int]] = [:]
         if let inputs {
