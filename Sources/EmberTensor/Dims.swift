@@ -30,6 +30,15 @@ public struct Dims: Sendable {
         for i in 0..<count { self[i] = value }
     }
 
+    /// The shape of a matrix, rows x cols. (A `[rows, cols]` literal builds
+    /// an array first, which the optimiser does not always keep off the heap.)
+    @inlinable public init(_ rows: Int, _ cols: Int) {
+        self.init()
+        length = 2
+        storage.0 = rows
+        storage.1 = cols
+    }
+
     /// The entries of `values`, which callers have checked to fit (see `init(checking:)`).
     @inlinable public init<C: Collection>(_ values: C) where C.Element == Int {
         self.init()

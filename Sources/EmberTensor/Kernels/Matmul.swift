@@ -153,7 +153,7 @@ extension Kernels {
         guard k == k2 else {
             throw EmberError.shape("matmul: shapes \(describe(a.shape)) and \(describe(b.shape)) cannot be multiplied (\(n)x\(k) and \(k2)x\(m))")
         }
-        let out = try NDArray(empty: [n, m], dtype: a.dtype)
+        let out = try NDArray(empty: Dims(n, m), dtype: a.dtype)
         try gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: out, accumulate: false)
         return out
     }
@@ -186,7 +186,7 @@ extension Kernels {
     /// start as the bias and the GEMM accumulates onto them (beta = 1).
     public static func linear(_ x: NDArray, weight: NDArray, bias: NDArray?) throws -> NDArray {
         let n = x.shape[0], m = weight.shape[0]
-        let out = try NDArray(empty: [n, m], dtype: x.dtype)
+        let out = try NDArray(empty: Dims(n, m), dtype: x.dtype)
         if out.count == 0 { return out }
         if let bias {
             // (A contiguous bias is read where it is, without a copy of the array value.)
