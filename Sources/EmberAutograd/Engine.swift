@@ -268,7 +268,11 @@ public enum Autograd {
             let adoptable = isKnownUniquelyReferenced(&g) && g.gradFn == nil && g.array.isContiguous
             var values = g.array
             _ = consume g
-            leaf.grad = Tensor(adoptable && isKnownUniquelyReferenced(&values.storage) ? values : try values.contiguous(force: true))
+            if adoptable && isKnownUniquelyReferenced(&values.storage) {
+                leaf.grad = Tensor(consume values)
+            } else {
+                leaf.grad = Tensor(try values.contiguous(force: true))
+            }
         }
     }
 }

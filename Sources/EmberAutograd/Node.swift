@@ -156,8 +156,9 @@ public final class Node {
         for entry in saved where entry.tensor.array.storage.version != entry.version {
             throw modifiedError(version: entry.tensor.array.storage.version, expected: entry.version)
         }
-        if let value = savedOutput, value.storage.version != savedOutputVersion {
-            throw modifiedError(version: value.storage.version, expected: savedOutputVersion)
+        // (Optional chaining reads the version in place; `if let` would copy the array.)
+        if let version = savedOutput?.storage.version, version != savedOutputVersion {
+            throw modifiedError(version: version, expected: savedOutputVersion)
         }
     }
 

@@ -7,13 +7,19 @@ public enum Shapes {
     /// The number of elements of `shape`, or an error for negative sizes and
     /// products that overflow (which no allocation could satisfy).
     public static func count(_ shape: Dims) throws -> Int {
-        var n = 1
-        for size in shape {
-            guard size >= 0 else { throw EmberError.invalidArgument("negative size \(size) in shape \(describe(shape))") }
-            let (product, overflow) = n.multipliedReportingOverflow(by: size)
-            guard !overflow else { throw EmberError.outOfMemory("shape \(describe(shape)) has more elements than can be addressed") }
-            n = product
+        // Over the entries' bytes: iterating a Dims copies it per element.
+        var n = 1, negative: Int? = nil, overflow = false
+        withUnsafeBytes(of: shape.storage) { p in
+            for d in 0..<shape.length {
+                let size = p.load(fromByteOffset: d &* 8, as: Int.self)
+                if size < 0 { negative = size; return }
+                let (product, over) = n.multipliedReportingOverflow(by: size)
+                if over { overflow = true; return }
+                n = product
+            }
         }
+        if let negative { throw EmberError.invalidArgument("negative size \(negative) in shape \(describe(shape))") }
+        guard !overflow else { throw EmberError.outOfMemory("shape \(describe(shape)) has more elements than can be addressed") }
         return n
     }
 
