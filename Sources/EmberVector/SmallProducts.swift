@@ -111,8 +111,18 @@ public enum SmallProducts {
     static func store<L: GemmLanes>(_ s: L, _ c: UnsafeMutablePointer<L.Scalar>, _ lanes: Int, _ beta: L.Scalar) {
         if lanes == 8 && beta == 0 {
             s.store(UnsafeMutableRawPointer(c))
-        } else {
-            for l in 0..<lanes { c[l] = beta == 0 ? s[l] : s[l] + beta * c[l] }
+            return
+        }
+        // The vector goes to a scratch line once; then plain element copies
+        // (reading lanes one by one re-spilled it and tested beta per lane).
+        withUnsafeTemporaryAllocation(of: L.Scalar.self, capacity: 8) { line in
+            let t = line.baseAddress!
+            s.store(UnsafeMutableRawPointer(t))
+            if beta == 0 {
+                for l in 0..<lanes { c[l] = t[l] }
+            } else {
+                for l in 0..<lanes { c[l] = t[l] + beta * c[l] }
+            }
         }
     }
 }
