@@ -160,8 +160,9 @@ extension Dims: Hashable {
 }
 
 extension Dims: ExpressibleByArrayLiteral {
-    /// Inlined whole, so that the literal's array never reaches the heap
-    /// (`[n, m]` as a new array's shape was an allocation per op).
+    /// Inlined whole, so that the literal's array can stay off the heap
+    /// (`[n, m]` as a new array's shape was an allocation per op). The
+    /// optimiser does not always manage it: hot paths use `init(_:_:)`.
     @inlinable @inline(__always) public init(arrayLiteral elements: Int...) {
         self.init()
         precondition(elements.count <= Dims.capacity, "Dims holds at most \(Dims.capacity) entries")
