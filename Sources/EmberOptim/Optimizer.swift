@@ -16,8 +16,6 @@ public final class ParamGroup {
     var generation = 0
     /// The generation `validateGroup` last accepted.
     var validatedGeneration = -1
-    /// SGD's options as it reads them, and the generation they were read at.
-    var sgdHyper: (generation: Int, hyper: SGD.Hyper)?
     /// What LR schedulers keep in the group besides the options
     /// ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum").
     public internal(set) var extras: [String: Double] = [:]
