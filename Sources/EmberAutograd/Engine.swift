@@ -146,7 +146,7 @@ public enum Autograd {
         let anomaly = detectAnomaly
         while let entry = ready.popLast() {
             try entry._withUnsafeGuaranteedRef { node in
-                var inputGrads: [Tensor?] = []
+                var inputGrads = Gradients()
                 if var grad = node.pending.take() {
                     if !node.hooks.isEmpty {
                         for (_, hook) in node.hooks {
@@ -173,7 +173,7 @@ public enum Autograd {
                 }
                 try node.forEachEdge { i, edge in
                     try edge._withUnsafeGuaranteedRef { next in
-                        if i < inputGrads.count, let g = inputGrads[i] {
+                        if i < inputGrads.count, let g = inputGrads.take(i) {
                             guard g.shape == next.outputShape, g.dtype == next.outputDType else {
                                 throw EmberError.internal("\(node.name) produced a gradient of shape \(describe(g.shape)) (\(g.dtype)) for an input of shape \(describe(next.outputShape)) (\(next.outputDType))")
                             }
@@ -203,7 +203,7 @@ public enum Autograd {
         var ready = nodes.filter { $0.dependencies == 0 }
         while let node = ready.popLast() {
             topo.append(node)
-            for case let next? in node.edges {
+            for case let next? in node.nextFunctions {
                 let key = ObjectIdentifier(next)
                 remaining[key]! -= 1
                 if remaining[key] == 0 { ready.append(next) }
@@ -211,15 +211,15 @@ public enum Autograd {
         }
         var below: Set<ObjectIdentifier> = []
         for node in topo.reversed() {
-            let childNeeded = node.edges.contains { $0.map { below.contains(ObjectIdentifier($0)) } ?? false }
+            let childNeeded = node.nextFunctions.contains { $0.map { below.contains(ObjectIdentifier($0)) } ?? false }
             node.needed = childNeeded
             if childNeeded || targets[ObjectIdentifier(node)] != nil { below.insert(ObjectIdentifier(node)) }
         }
     }
 
     /// Anomaly mode: a NaN or infinity in a backward function's result.
-    static func checkFinite(_ grads: [Tensor?], _ node: Node) throws {
-        for (i, g) in grads.enumerated() {
+    static func checkFinite(_ grads: Gradients, _ node: Node) throws {
+        for (i, g) in grads.list.enumerated() {
             guard let g, g.dtype.isFloatingPoint else { continue }
             for v in g.toDoubles() where !v.isFinite {
                 throw EmberError.state("anomaly: function \(node.name) returned \(v.isNaN ? "nan" : "inf") values in its \(i)th output (detect_anomaly is on)")

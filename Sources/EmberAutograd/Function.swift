@@ -38,13 +38,13 @@ public final class Function {
             guard grads.count == shapes.count else {
                 throw EmberError.invalidArgument("function \(name): backward returned \(grads.count) gradients for \(shapes.count) inputs")
             }
-            return try grads.enumerated().map { i, grad in
+            return Gradients(try grads.enumerated().map { i, grad -> Tensor? in
                 guard let grad, ctx.needsGrad(i) else { return nil }
                 guard grad.shape == shapes[i] else {
                     throw EmberError.shape("function \(name): backward returned a gradient of shape \(describe(grad.shape)) for input \(i) of shape \(describe(shapes[i]))")
                 }
                 return grad.dtype == dtypes[i] ? grad : try grad.to(dtypes[i])
-            }
+            })
         }
     }
 }

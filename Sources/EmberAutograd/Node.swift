@@ -18,6 +18,9 @@ public struct BackwardContext {
     /// Whether input `i` wants a gradient; a backward may skip the others.
     @inlinable public func needsGrad(_ i: Int) -> Bool { node.edges[i] != nil }
 
+    /// How many inputs the op was recorded with.
+    @inlinable public var inputCount: Int { node.edges.count }
+
     /// The op's own output, when it saved it (`saveOutput: true`). Re-attached
     /// to the node, so a backward written in differentiable ops can itself be
     /// differentiated (create_graph).
@@ -29,8 +32,19 @@ public struct BackwardContext {
         return Tensor(value, gradFn: node)
     }
 
-    /// The saved output's values without re-attaching it (for no-graph kernels).
-    public func outputValue() throws -> NDArray { try output().array }
+    /// The saved output's values without re-attaching it (for no-graph
+    /// kernels): no tensor is made for them.
+    public func outputValue() throws -> NDArray {
+        // (Optional chaining reads the version in place; `if let` would copy the array.)
+        if let version = node.savedOutput?.storage.version, version != node.savedOutputVersion {
+            throw node.modifiedError(version: version, expected: node.savedOutputVersion)
+        }
+        return node.savedOutput!
+    }
+
+    /// The i-th saved tensor's values (see `saved`), for a backward that
+    /// runs kernels on them without making any tensor.
+    @inlinable public func savedValue(_ i: Int) throws -> NDArray { try saved(i).array }
 }
 
 /// A backward function: given d(loss)/d(output), one gradient per input (nil
@@ -38,7 +52,166 @@ public struct BackwardContext {
 /// with create_graph the backward pass is itself recorded. It must capture
 /// only values (shapes, scalars), never tensors: tensors go through `saving:`
 /// so that graph teardown stays iterative.
-public typealias BackwardFunction = (_ grad: Tensor, _ ctx: BackwardContext) throws -> [Tensor?]
+public typealias BackwardFunction = (_ grad: Tensor, _ ctx: BackwardContext) throws -> Gradients
+
+/// What a backward function returns: one gradient per input, nil where an
+/// input needs none. Up to three are held inline, so `Gradients(gx, gw, gb)`
+/// makes no array; an array literal (`[gx, nil]`) or `Gradients(list)` works
+/// for any number.
+public struct Gradients: ExpressibleByArrayLiteral {
+    @usableFromInline var g0: Tensor?, g1: Tensor?, g2: Tensor?
+    @usableFromInline var more: [Tensor?]?
+    /// How many gradients (one per input of the op).
+    public let count: Int
+
+    /// None (an op without inputs; the engine's start value).
+    @inlinable public init() { count = 0 }
+    @inlinable public init(_ a: Tensor?) { (g0, count) = (a, 1) }
+    @inlinable public init(_ a: Tensor?, _ b: Tensor?) { (g0, g1, count) = (a, b, 2) }
+    @inlinable public init(_ a: Tensor?, _ b: Tensor?, _ c: Tensor?) { (g0, g1, g2, count) = (a, b, c, 3) }
+
+    /// Any number of gradients.
+    public init(_ list: [Tensor?]) {
+        count = list.count
+        if count > 0 { g0 = list[0] }
+        if count > 1 { g1 = list[1] }
+        if count > 2 { g2 = list[2] }
+        if count > 3 { more = Array(list[3...]) }
+    }
+
+    @inlinable public init(arrayLiteral elements: Tensor?...) { self.init(elements) }
+
+    /// The gradient for input `i` (nil for none).
+    public subscript(i: Int) -> Tensor? {
+        switch i {
+        case 0: g0
+        case 1: g1
+        case 2: g2
+        default: more![i - 3]
+        }
+    }
+
+    /// The gradients as an array.
+    public var list: [Tensor?] { (0..<count).map { self[$0] } }
+
+    /// Moves gradient `i` out (the engine hands each on once).
+    mutating func take(_ i: Int) -> Tensor? {
+        switch i {
+        case 0: g0.take()
+        case 1: g1.take()
+        case 2: g2.take()
+        default: more![i - 3].take()
+        }
+    }
+}
+
+/// A node's edges, one per input (nil for an input that needs no gradient):
+/// the first three in the node itself, any more in an array, so recording an
+/// op of up to three inputs allocates no edge list.
+@usableFromInline
+struct Edges {
+    // e0, e1 and e2 come first and in this order: `Node.forEachEdge` reads
+    // them as pointers at offsets 0, 8 and 16.
+    @usableFromInline var e0: Node?, e1: Node?, e2: Node?
+    var more: ContiguousArray<Node?>?
+    @usableFromInline private(set) var count = 0
+
+    init() {}
+
+    mutating func append(_ edge: consuming Node?) {
+        switch count {
+        case 0: e0 = edge
+        case 1: e1 = edge
+        case 2: e2 = edge
+        default:
+            if more == nil { more = [] }
+            more!.append(edge)
+        }
+        count += 1
+    }
+
+    @usableFromInline subscript(i: Int) -> Node? {
+        switch i {
+        case 0: e0
+        case 1: e1
+        case 2: e2
+        default: more![i - 3]
+        }
+    }
+
+    /// Moves edge `i` out, leaving nil.
+    mutating func take(_ i: Int) -> Node? {
+        switch i {
+        case 0: e0.take()
+        case 1: e1.take()
+        case 2: e2.take()
+        default: more![i - 3].take()
+        }
+    }
+
+    mutating func removeAll() {
+        (e0, e1, e2, more, count) = (nil, nil, nil, nil, 0)
+    }
+}
+
+/// The tensors a node saved: the first two in the node itself, more in an array.
+@usableFromInline
+struct SavedTensors {
+    @usableFromInline var s0: SavedTensor?, s1: SavedTensor?
+    var more: ContiguousArray<SavedTensor>?
+    @usableFromInline private(set) var count = 0
+
+    init() {}
+
+    mutating func append(_ entry: consuming SavedTensor) {
+        switch count {
+        case 0: s0 = entry
+        case 1: s1 = entry
+        default:
+            if more == nil { more = [] }
+            more!.append(entry)
+        }
+        count += 1
+    }
+
+    @usableFromInline subscript(i: Int) -> SavedTensor {
+        switch i {
+        case 0: s0!
+        case 1: s1!
+        default: more![i - 2]
+        }
+    }
+
+    /// Entry i's tensor and version, read without copying the entry.
+    @usableFromInline func tensor(_ i: Int) -> Tensor {
+        switch i {
+        case 0: s0.unsafelyUnwrapped.tensor
+        case 1: s1.unsafelyUnwrapped.tensor
+        default: more![i - 2].tensor
+        }
+    }
+
+    @usableFromInline func version(_ i: Int) -> Int {
+        switch i {
+        case 0: s0.unsafelyUnwrapped.version
+        case 1: s1.unsafelyUnwrapped.version
+        default: more![i - 2].version
+        }
+    }
+
+    mutating func popLast() -> SavedTensor? {
+        guard count > 0 else { return nil }
+        count -= 1
+        switch count {
+        case 0: return s0.take()
+        case 1: return s1.take()
+        default:
+            let entry = more!.removeLast()
+            if more!.isEmpty { more = nil }
+            return entry
+        }
+    }
+}
 
 /// A tensor a node saved for its backward, with its storage version then.
 @usableFromInline
@@ -58,9 +231,9 @@ public final class Node {
     public let name: String
     /// The nodes that receive this node's input gradients, one per input
     /// (nil for inputs that need no gradient).
-    @usableFromInline var edges: ContiguousArray<Node?>
+    @usableFromInline var edges: Edges
     /// The tensors saved for backward, each with its version when saved.
-    @usableFromInline var saved: ContiguousArray<SavedTensor>
+    @usableFromInline var saved: SavedTensors
     var savedOutput: NDArray?
     var savedOutputVersion = 0
     var backward: BackwardFunction?
@@ -98,7 +271,7 @@ public final class Node {
     /// For autograd.grad: whether a target lies below, so backward must run.
     var needed = true
 
-    init(name: String, edges: ContiguousArray<Node?>, saved: ContiguousArray<SavedTensor>, savedOutput: NDArray?,
+    init(name: String, edges: Edges, saved: SavedTensors, savedOutput: NDArray?,
          outputShape: Dims, outputDType: DType, backward: @escaping BackwardFunction) {
         self.name = name
         self.edges = edges
@@ -114,8 +287,8 @@ public final class Node {
 
     init(accumulating leaf: Tensor) {
         self.name = "AccumulateGrad"
-        self.edges = []
-        self.saved = []
+        self.edges = Edges()
+        self.saved = SavedTensors()
         self.savedOutput = nil
         self.backward = nil
         self.leaf = Unmanaged.passUnretained(leaf)
@@ -127,22 +300,33 @@ public final class Node {
     /// Calls `body(i, edge)` for each input `i` that has an edge, without
     /// retaining the nodes: the caller must keep this node's edges alive
     /// (the engine does: no edge is dropped while a backward runs). An edge
-    /// is a nullable object pointer, read as such from the array's buffer.
+    /// is a nullable object pointer, read as such from where it is stored
+    /// (the node's inline slots, then the array of the rest).
     @inline(__always)
     func forEachEdge(_ body: (Int, Unmanaged<Node>) throws -> Void) rethrows {
-        try edges.withUnsafeBufferPointer { buffer in
-            assert(MemoryLayout<Node?>.size == MemoryLayout<UnsafeRawPointer?>.size)
-            guard let base = buffer.baseAddress else { return }
-            let raw = UnsafeRawPointer(base)
+        let count = edges.count
+        if count == 0 { return }
+        assert(MemoryLayout<Node?>.size == MemoryLayout<UnsafeRawPointer?>.size
+               && MemoryLayout<Edges>.offset(of: \Edges.e1) == 8 && MemoryLayout<Edges>.offset(of: \Edges.e2) == 16)
+        try withUnsafeMutablePointer(to: &edges) { slots in
+            let raw = UnsafeRawPointer(slots)
+            for i in 0..<Swift.min(count, 3) {
+                guard let pointer = raw.load(fromByteOffset: i &* 8, as: UnsafeRawPointer?.self) else { continue }
+                try body(i, Unmanaged<Node>.fromOpaque(pointer))
+            }
+        }
+        guard count > 3, let more = edges.more else { return }
+        try more.withUnsafeBufferPointer { buffer in
+            let raw = UnsafeRawPointer(buffer.baseAddress!)
             for i in 0..<buffer.count {
                 guard let pointer = raw.load(fromByteOffset: i &* MemoryLayout<Node?>.stride, as: UnsafeRawPointer?.self) else { continue }
-                try body(i, Unmanaged<Node>.fromOpaque(pointer))
+                try body(i + 3, Unmanaged<Node>.fromOpaque(pointer))
             }
         }
     }
 
     /// The nodes this one sends gradients to (for inspection and tests).
-    public var nextFunctions: [Node?] { Array(edges) }
+    public var nextFunctions: [Node?] { (0..<edges.count).map { edges[$0] } }
 
     @usableFromInline
     func modifiedError(version: Int, expected: Int) -> EmberError {
@@ -153,8 +337,11 @@ public final class Node {
     /// (checked for the whole graph before a backward changes anything).
     func checkSavedVersions() throws {
         if let failure { throw failure }
-        for entry in saved where entry.tensor.array.storage.version != entry.version {
-            throw modifiedError(version: entry.tensor.array.storage.version, expected: entry.version)
+        for i in 0..<saved.count {
+            let entry = saved[i]
+            if entry.tensor.array.storage.version != entry.version {
+                throw modifiedError(version: entry.tensor.array.storage.version, expected: entry.version)
+            }
         }
         // (Optional chaining reads the version in place; `if let` would copy the array.)
         if let version = savedOutput?.storage.version, version != savedOutputVersion {
@@ -173,7 +360,7 @@ public final class Node {
     }
 
     deinit {
-        if edges.isEmpty && saved.isEmpty { return }
+        if edges.count == 0 && saved.count == 0 { return }
         var stack = DyingNodes()
         Node.drain(&edges, into: &stack)
         Node.drain(&saved, into: &stack)
@@ -197,15 +384,15 @@ public final class Node {
     /// free their own inputs, recursively); the others are simply let go.
     /// Most edges of a small graph lead to shared nodes (accumulators), so
     /// usually nothing is pushed, and a chain pushes one at a time (DyingNodes).
-    static func drain(_ edges: inout ContiguousArray<Node?>, into stack: inout DyingNodes) {
-        for i in edges.indices {
-            guard var node = edges[i].take() else { continue }
+    static func drain(_ edges: inout Edges, into stack: inout DyingNodes) {
+        for i in 0..<edges.count {
+            guard var node = edges.take(i) else { continue }
             if isKnownUniquelyReferenced(&node) { stack.append(node) }
         }
-        edges = []
+        edges.removeAll()
     }
 
-    static func drain(_ tensors: inout ContiguousArray<SavedTensor>, into stack: inout DyingNodes) {
+    static func drain(_ tensors: inout SavedTensors, into stack: inout DyingNodes) {
         while var tensor = tensors.popLast()?.tensor {
             if isKnownUniquelyReferenced(&tensor) {
                 if var node = tensor.gradFn {
@@ -298,21 +485,44 @@ extension Tensor {
     public static func record(_ value: NDArray, _ name: String, inputs: [Tensor], saving: [Tensor] = [],
                               saveOutput: Bool = false, _ backward: @escaping BackwardFunction) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return Tensor(value) }
-        var edges = ContiguousArray<Node?>()
-        edges.reserveCapacity(inputs.count)
-        var isView = false, stale: String? = nil
-        for input in inputs {
-            edges.append(input.requiresGrad ? input.gradientEdge() : nil)
-            if input.array.storage === value.storage { isView = true }
-            if input.isView && input.requiresGrad && input.array.storage.version != input.viewVersion {
-                stale = input.gradFn?.name ?? "a view"
-            }
+        var edges = Edges(), isView = false, stale: String? = nil
+        for input in inputs { connect(input, value, &edges, &isView, &stale) }
+        var saved = SavedTensors()
+        for t in saving { saved.append(SavedTensor(t.savedForm)) }
+        return attach(value, name, edges, saved, saveOutput, isView, stale, backward)
+    }
+
+    /// `record` for an op of one to three inputs (`b` and `c` nil when it
+    /// has fewer) saving up to two tensors, without the arrays: what the
+    /// ops on every training step's path use.
+    public static func record(_ value: NDArray, _ name: String, inputs a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil,
+                              saving s0: Tensor? = nil, _ s1: Tensor? = nil, saveOutput: Bool = false,
+                              _ backward: @escaping BackwardFunction) -> Tensor {
+        guard GradMode.isEnabled, a.requiresGrad || b?.requiresGrad == true || c?.requiresGrad == true else { return Tensor(value) }
+        var edges = Edges(), isView = false, stale: String? = nil
+        connect(a, value, &edges, &isView, &stale)
+        if let b { connect(b, value, &edges, &isView, &stale) }
+        if let c { connect(c, value, &edges, &isView, &stale) }
+        var saved = SavedTensors()
+        if let s0 { saved.append(SavedTensor(s0.savedForm)) }
+        if let s1 { saved.append(SavedTensor(s1.savedForm)) }
+        return attach(value, name, edges, saved, saveOutput, isView, stale, backward)
+    }
+
+    /// Adds `input`'s edge, and notes whether the result shares its storage
+    /// (a view) and whether it is a stale view.
+    @inline(__always)
+    static func connect(_ input: Tensor, _ value: NDArray, _ edges: inout Edges, _ isView: inout Bool, _ stale: inout String?) {
+        edges.append(input.requiresGrad ? input.gradientEdge() : nil)
+        if input.array.storage === value.storage { isView = true }
+        if input.isView && input.requiresGrad && input.array.storage.version != input.viewVersion {
+            stale = input.gradFn?.name ?? "a view"
         }
-        var saved = ContiguousArray<SavedTensor>()
-        if !saving.isEmpty {
-            saved.reserveCapacity(saving.count)
-            for t in saving { saved.append(SavedTensor(t.savedForm)) }
-        }
+    }
+
+    /// The result tensor of a recorded op, with its node.
+    static func attach(_ value: NDArray, _ name: String, _ edges: Edges, _ saved: SavedTensors, _ saveOutput: Bool,
+                       _ isView: Bool, _ stale: String?, _ backward: @escaping BackwardFunction) -> Tensor {
         let node = Node(name: name, edges: edges, saved: saved, savedOutput: saveOutput ? value : nil,
                         outputShape: value.shape, outputDType: value.dtype, backward: backward)
         if let stale {

@@ -14,16 +14,16 @@ public enum Functional {
     public static func crossEntropy(_ logits: Tensor, _ target: Tensor) throws -> Tensor {
         let value = try Kernels.crossEntropy(logits.array, target.array)
         // (The backward captures nothing, so it needs no context object per call.)
-        return Tensor.record(value, "CrossEntropyBackward0", inputs: [logits], saving: [logits, target]) { g, ctx in
+        return Tensor.record(value, "CrossEntropyBackward0", inputs: logits, saving: logits, target) { g, ctx in
             let x = try ctx.saved(0), t = try ctx.saved(1)
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: one fused kernel.
-                return [Tensor(try Kernels.crossEntropyBackward(x.array, t.array, scale: g.item()))]
+                return Gradients(Tensor(try Kernels.crossEntropyBackward(x.array, t.array, scale: g.item())))
             }
             let classes = x.shape.last ?? 0
             let batch = x.ndim == 2 ? x.shape[0] : 1
             let onehot = Tensor(try Kernels.oneHot(t.array, classes: classes, dtype: x.dtype))
-            return [try x.softmax(dim: -1).sub(onehot).mul(g).div(Double(max(batch, 1)))]
+            return Gradients(try x.softmax(dim: -1).sub(onehot).mul(g).div(Double(max(batch, 1))))
         }
     }
 

@@ -61,7 +61,7 @@ enum RecurrentFunctional {
             if needs.hh { grads[hhIndex] = result.hh }
             if let biasIHIndex, needs.biasIH { grads[biasIHIndex] = result.biasIH }
             if let biasHHIndex, needs.biasHH { grads[biasHHIndex] = result.biasHH }
-            return grads
+            return Gradients(grads)
         }
     }
 

@@ -61,6 +61,38 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(first.toDoubles(), [3, 3], "the hook's tensor is not written by the accumulation")
     }
 
+    /// A node keeps its first three edges and first two saved tensors in
+    /// itself and the rest in arrays: an op of five inputs saving four of
+    /// them sends every gradient to the right input, reads every saved
+    /// tensor back, and notices an in-place change to one kept in the array.
+    func testNodesWithMoreInputsAndSavedTensorsThanTheyHoldInline() throws {
+        let xs = try (1...5).map { try vector([Double($0)]) }
+        func fiveInputOp() throws -> Tensor {
+            let value = try NDArray.scalar(0, dtype: .float64)
+            // d/dx_i = (i + 1) * saved_(i mod 4) for input i; input 2 gets none.
+            return Tensor.record(value, "FiveBackward", inputs: xs, saving: [xs[3], xs[2], xs[1], xs[0]]) { g, ctx in
+                XCTAssertEqual(ctx.inputCount, 5)
+                let saved = try (0..<4).map { try ctx.saved($0) }
+                return Gradients(try (0..<5).map { i in
+                    i == 2 ? nil : try g.mul(saved[i % 4]).mul(Double(i + 1))
+                })
+            }
+        }
+        let y = try fiveInputOp()
+        XCTAssertEqual(y.gradFn?.nextFunctions.count, 5)
+        XCTAssertEqual(y.gradFn?.nextFunctions.map { $0?.name }, Array(repeating: "AccumulateGrad", count: 5))
+        try y.backward()
+        // saved order is x4, x3, x2, x1: input i reads saved[i % 4].
+        let expected: [Double?] = [4 * 1, 3 * 2, nil, 1 * 4, 4 * 5]
+        XCTAssertEqual(xs.map { $0.grad?.toDoubles().first }, expected)
+
+        let z = try fiveInputOp()
+        try GradMode.with(false) { _ = try xs[0].add_(1) }   // the fourth saved tensor, kept in the array
+        XCTAssertThrowsError(try z.backward()) { error in
+            XCTAssertTrue("\(error)".contains("modified by an in-place operation"), "\(error)")
+        }
+    }
+
     /// A backward started inside another (here from a hook) runs on its own
     /// work lists; both finish with the right gradients, and the next
     /// backward on the thread (reusing the kept lists) too.

@@ -53,7 +53,7 @@ extension Tensor {
                 for (i, (shape, dtype)) in maskShapes.enumerated() {
                     grads.append(ctx.needsGrad(i + 1) ? try dz?.reduceGrad(to: shape, dtype) : nil)
                 }
-                return grads
+                return Gradients(grads)
             }
             // z = scale * s + m, y = softmax(z): dz = y * (g - sum(g * y)), ds = scale * dz, dm = dz.
             let dz = try y.mul(g.sub(g.mul(y).sum(dims: [last], keepdim: true)))
@@ -61,7 +61,7 @@ extension Tensor {
             for (i, (shape, dtype)) in maskShapes.enumerated() {
                 grads.append(ctx.needsGrad(i + 1) ? try dz.reduceGrad(to: shape, dtype) : nil)
             }
-            return grads
+            return Gradients(grads)
         }
     }
 

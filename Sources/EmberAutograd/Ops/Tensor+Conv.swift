@@ -92,12 +92,12 @@ extension Tensor {
                 let (gx, gw, gb) = try Kernels.convolutionBackward(input: x.array, gradOutput: gy.array, weight: w.array, geometry: g,
                                                                    needInput: ctx.needsGrad(0), needWeight: ctx.needsGrad(1),
                                                                    needBias: needBias)
-                let grads = [gx.map { Tensor($0) }, gw.map { Tensor($0) }]
-                return hasBias ? grads + [gb.map { Tensor($0) }] : grads
+                return hasBias ? Gradients(gx.map { Tensor($0) }, gw.map { Tensor($0) }, gb.map { Tensor($0) })
+                    : Gradients(gx.map { Tensor($0) }, gw.map { Tensor($0) })
             }
             let grads = [ctx.needsGrad(0) ? try transposedConvolution2d(gy, w, nil, g) : nil,
                          ctx.needsGrad(1) ? try convolutionWeightGradient(x, gy, g) : nil]
-            return hasBias ? grads + [needBias ? try gy.sum(dims: [0, 2, 3]) : nil] : grads
+            return Gradients(hasBias ? grads + [needBias ? try gy.sum(dims: [0, 2, 3]) : nil] : grads)
         }
     }
 
@@ -112,7 +112,7 @@ extension Tensor {
             let needBias = hasBias && ctx.needsGrad(2)
             let grads = [ctx.needsGrad(0) ? try convolution2d(gx, w, nil, g) : nil,
                          ctx.needsGrad(1) ? try convolutionWeightGradient(gx, y, g) : nil]
-            return hasBias ? grads + [needBias ? try gx.sum(dims: [0, 2, 3]) : nil] : grads
+            return Gradients(hasBias ? grads + [needBias ? try gx.sum(dims: [0, 2, 3]) : nil] : grads)
         }
     }
 

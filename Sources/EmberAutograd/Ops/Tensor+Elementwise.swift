@@ -108,10 +108,10 @@ extension Tensor {
     /// (0 at x = 0, as torch's threshold_backward gives).
     public func relu() throws -> Tensor {
         let value = try Kernels.unary(.relu, array)
-        return Tensor.record(value, "ReluBackward0", inputs: [self], saveOutput: true) { g, ctx in
+        return Tensor.record(value, "ReluBackward0", inputs: self, saveOutput: true) { g, ctx in
             let output = try ctx.outputValue()
-            if !GradMode.isEnabled { return [Tensor(try Kernels.reluBackward(g.array, output: output))] }
-            return [try g.mul(Tensor(try Kernels.positiveMask(output)))]
+            if !GradMode.isEnabled { return Gradients(Tensor(try Kernels.reluBackward(g.array, output: output))) }
+            return Gradients(try g.mul(Tensor(try Kernels.positiveMask(output))))
         }
     }
 

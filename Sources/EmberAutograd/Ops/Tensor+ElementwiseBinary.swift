@@ -152,7 +152,7 @@ extension Tensor {
                 let y = try ctx.output()
                 grads[1] = try g.mul(y.mul(a.to(y.dtype).log()).maskedFill(Tensor(zeroBase), 0)).reduceGrad(to: sb, db)
             }
-            return grads
+            return Gradients(grads)
         }
     }
 }

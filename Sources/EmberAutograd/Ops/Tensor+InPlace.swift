@@ -186,7 +186,7 @@ extension Tensor {
     /// bump the version, and record the op if it takes part in a graph.
     /// `backward` gets shapes and dtypes of [self, inputs...].
     func updateInPlace(_ op: String, with others: [Tensor], saving: [Tensor]? = nil, _ compute: () throws -> NDArray,
-                       backward: @escaping (Tensor, BackwardContext, [Dims], [DType]) throws -> [Tensor?]) throws -> Tensor {
+                       backward: @escaping (Tensor, BackwardContext, [Dims], [DType]) throws -> Gradients) throws -> Tensor {
         try checkWritable(op)
         let value = try compute()
         guard value.shape == shape else {
@@ -217,7 +217,7 @@ extension Tensor {
         if let previous {
             rebase(op, previous, sources, []) { g, ctx in
                 // Input 0 is the old history; the sources follow it.
-                [nil] + (try backward?(g, ctx) ?? sources.map { _ in nil })
+                Gradients([nil] + (try backward?(g, ctx).list ?? sources.map { _ in nil }))
             }
         }
         return self

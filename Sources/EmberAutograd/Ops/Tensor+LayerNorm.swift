@@ -46,14 +46,14 @@ extension Tensor {
                 grads = [gx.map { Tensor($0) }]
                 if weightIndex != nil { grads.append(try gw.map { Tensor(try $0.reshaped(normalizedShape)) }) }
                 if biasIndex != nil { grads.append(try gb.map { Tensor(try $0.reshaped(normalizedShape)) }) }
-                return grads
+                return Gradients(grads)
             }
             let (gx, gw, gb) = try Tensor.layerNormGradients(g, x, w, normalizedShape: normalizedShape, eps: eps,
                                                              input: ctx.needsGrad(0), weight: needW, bias: needB)
             grads = [gx]
             if weightIndex != nil { grads.append(gw) }
             if biasIndex != nil { grads.append(gb) }
-            return grads
+            return Gradients(grads)
         }
     }
 

@@ -145,13 +145,12 @@ extension Tensor {
         let value = ndim == 2 ? try Kernels.linear(array, weight: weight.array, bias: bias?.array)
             : try Kernels.linear(array.reshaped([-1, inFeatures]), weight: weight.array, bias: bias?.array)
                 .reshaped(shape.droppingLast() + [outFeatures])
-        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         // The backward reads every size from the saved input and weight: a
         // closure that captures nothing needs no context object per call.
-        return Tensor.record(value, "AddmmBackward0", inputs: inputs, saving: [self, weight]) { g, ctx in
+        return Tensor.record(value, "AddmmBackward0", inputs: self, weight, bias, saving: self, weight) { g, ctx in
             let x = try ctx.saved(0), w = try ctx.saved(1)
             let outFeatures = w.shape[0], inFeatures = w.shape[1]
-            let hasBias = ctx.node.edges.count == 3
+            let hasBias = ctx.inputCount == 3
             let flat = x.ndim == 2
             if !GradMode.isEnabled {
                 // Not differentiating the backward itself: three BLAS-level kernels, no graph.
@@ -162,16 +161,13 @@ extension Tensor {
                                                  weight: w.array, input: ctx.needsGrad(0), weight: ctx.needsGrad(1),
                                                  bias: hasBias && ctx.needsGrad(2))
                 let gradInput = try gx.map { Tensor(flat ? $0 : try $0.reshaped(x.shape)) }
-                // Made whole: appending to a two-element array would reallocate it.
-                return hasBias ? [gradInput, gw.map { Tensor($0) }, gb.map { Tensor($0) }] : [gradInput, gw.map { Tensor($0) }]
+                return hasBias ? Gradients(gradInput, gw.map { Tensor($0) }, gb.map { Tensor($0) })
+                    : Gradients(gradInput, gw.map { Tensor($0) })
             }
             let g2 = try g.reshape([-1, outFeatures])
-            var grads: [Tensor?] = [
-                ctx.needsGrad(0) ? try g2.matmul(w).reshape(x.shape) : nil,
-                ctx.needsGrad(1) ? try g2.transpose(0, 1).matmul(x.reshape([-1, inFeatures])) : nil,
-            ]
-            if hasBias { grads.append(ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) }
-            return grads
+            let gx = ctx.needsGrad(0) ? try g2.matmul(w).reshape(x.shape) : nil
+            let gw = ctx.needsGrad(1) ? try g2.transpose(0, 1).matmul(x.reshape([-1, inFeatures])) : nil
+            return hasBias ? Gradients(gx, gw, ctx.needsGrad(2) ? try g2.sum(dims: [0]) : nil) : Gradients(gx, gw)
         }
     }
 }

@@ -106,8 +106,8 @@ extension Tensor {
         let parameterShapes = inputs.dropFirst().map { ($0.shape, $0.dtype) }
         let value = (try? NDArray(empty: shape, dtype: dtype)) ?? array
         return Tensor.record(value, name, inputs: inputs) { _, ctx in
-            [ctx.needsGrad(0) ? try Tensor.zeros(inputShape, dtype: inputType) : nil]
-                + (try parameterShapes.enumerated().map { i, p in ctx.needsGrad(i + 1) ? try Tensor.zeros(p.0, dtype: p.1) : nil })
+            Gradients([ctx.needsGrad(0) ? try Tensor.zeros(inputShape, dtype: inputType) : nil]
+                + (try parameterShapes.enumerated().map { i, p in ctx.needsGrad(i + 1) ? try Tensor.zeros(p.0, dtype: p.1) : nil }))
         }
     }
 
@@ -137,7 +137,7 @@ extension Tensor {
             var out: [Tensor?] = [grads.0]
             if hasWeight { out.append(grads.1) }
             if hasBias { out.append(grads.2) }
-            return out
+            return Gradients(out)
         }
     }
 

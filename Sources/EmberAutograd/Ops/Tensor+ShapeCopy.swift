@@ -30,7 +30,7 @@ extension Tensor {
                     grads.append(try g.narrow(dim: d, start: start, length: piece.length).reduceGrad(to: piece.shape, piece.dtype))
                 }
             }
-            return grads
+            return Gradients(grads)
         }
     }
 
