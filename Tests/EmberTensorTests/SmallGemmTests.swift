@@ -1,4 +1,5 @@
 @testable import EmberTensor
+import EmberVector
 import EmberTestSupport
 import XCTest
 
@@ -47,6 +48,35 @@ final class SmallGemmTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The copies that replace memcpy for a row's last few elements: every
+    /// byte count they take, nothing written beyond it; and rows packed
+    /// into padded ones, zero beyond n, for both element sizes.
+    func testShortCopiesAndPackedRows() {
+        let source = (0..<80).map { UInt8($0 + 1) }
+        for count in [0, 1, 2, 3] + Array(stride(from: 4, through: 64, by: 4)) {
+            var target = [UInt8](repeating: 0xEE, count: 80)
+            source.withUnsafeBytes { src in
+                target.withUnsafeMutableBytes { dst in SmallProducts.copyShort(src.baseAddress!, dst.baseAddress!, count) }
+            }
+            XCTAssertEqual(Array(target[..<count]), Array(source[..<count]), "count \(count)")
+            XCTAssertEqual(Array(target[count...]), [UInt8](repeating: 0xEE, count: 80 - count), "count \(count)")
+        }
+        func check<S: BinaryFloatingPoint>(_: S.Type) {
+            for n in 1...20 {
+                let width = (n + 7) & ~7
+                let row = (0..<n).map { S($0 + 1) }
+                var packed = [S](repeating: S.nan, count: width + 3)
+                row.withUnsafeBufferPointer { src in
+                    packed.withUnsafeMutableBufferPointer { dst in SmallProducts.packRow(src.baseAddress!, dst.baseAddress!, n, width) }
+                }
+                XCTAssertEqual(Array(packed[..<width]), row + [S](repeating: 0, count: width - n), "\(S.self) n \(n)")
+                XCTAssertTrue(packed[width...].allSatisfy(\.isNaN), "\(S.self) n \(n): written beyond the row")
+            }
+        }
+        check(Float.self)
+        check(Double.self)
     }
 
     func testDoubleAndBetaZeroIgnoresNaNInC() {

@@ -101,12 +101,8 @@ extension Kernels {
                     for j in n..<width { row[j] = 0 }
                 }
             } else {
-                // Whole rows copied at once, then zero-padded.
-                for p in 0..<k {
-                    let row = packed + p &* width
-                    row.update(from: b + p &* ldb, count: n)
-                    (row + n).update(repeating: 0, count: width &- n)
-                }
+                // Whole rows, zero-padded (without memcpy and memset calls for a few elements).
+                for p in 0..<k { SmallProducts.packRow(b + p &* ldb, packed + p &* width, n, width) }
             }
             smallGemmRows(ta, m, n, k, a, lda, UnsafePointer(packed), width, beta, c, ldc)
         }
