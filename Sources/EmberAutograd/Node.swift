@@ -9,14 +9,14 @@ public struct BackwardContext {
     /// STATE error if it was modified in place after it was saved (torch's
     /// version counter check): its gradient would silently be wrong.
     @inlinable public func saved(_ i: Int) throws -> Tensor {
-        let entry = node.saved[i]
-        let version = entry.tensor.array.storage.version
-        if version != entry.version { throw node.modifiedError(version: version, expected: entry.version) }
-        return entry.tensor
+        let tensor = node.savedTensor(i)
+        let version = tensor.array.storage.version, expected = node.savedVersion(i)
+        if version != expected { throw node.modifiedError(version: version, expected: expected) }
+        return tensor
     }
 
     /// Whether input `i` wants a gradient; a backward may skip the others.
-    @inlinable public func needsGrad(_ i: Int) -> Bool { node.edges[i] != nil }
+    @inlinable public func needsGrad(_ i: Int) -> Bool { node.hasEdge(i) }
 
     /// How many inputs the op was recorded with.
     @inlinable public var inputCount: Int { node.edges.count }
@@ -154,10 +154,12 @@ struct Edges {
     }
 }
 
-/// The tensors a node saved: the first two in the node itself, more in an array.
+/// The tensors a node saved: the first two in the node itself (tensor and
+/// version apart, so reading one is a load and a retain), more in an array.
 @usableFromInline
 struct SavedTensors {
-    @usableFromInline var s0: SavedTensor?, s1: SavedTensor?
+    @usableFromInline var t0: Tensor?, t1: Tensor?
+    @usableFromInline var v0 = 0, v1 = 0
     var more: ContiguousArray<SavedTensor>?
     @usableFromInline private(set) var count = 0
 
@@ -165,8 +167,8 @@ struct SavedTensors {
 
     mutating func append(_ entry: consuming SavedTensor) {
         switch count {
-        case 0: s0 = entry
-        case 1: s1 = entry
+        case 0: (t0, v0) = (entry.tensor, entry.version)
+        case 1: (t1, v1) = (entry.tensor, entry.version)
         default:
             if more == nil { more = [] }
             more!.append(entry)
@@ -174,41 +176,17 @@ struct SavedTensors {
         count += 1
     }
 
-    @usableFromInline subscript(i: Int) -> SavedTensor {
-        switch i {
-        case 0: s0!
-        case 1: s1!
-        default: more![i - 2]
-        }
-    }
-
-    /// Entry i's tensor and version, read without copying the entry.
-    @usableFromInline func tensor(_ i: Int) -> Tensor {
-        switch i {
-        case 0: s0.unsafelyUnwrapped.tensor
-        case 1: s1.unsafelyUnwrapped.tensor
-        default: more![i - 2].tensor
-        }
-    }
-
-    @usableFromInline func version(_ i: Int) -> Int {
-        switch i {
-        case 0: s0.unsafelyUnwrapped.version
-        case 1: s1.unsafelyUnwrapped.version
-        default: more![i - 2].version
-        }
-    }
-
-    mutating func popLast() -> SavedTensor? {
+    /// Removes and returns the last tensor saved.
+    mutating func popLast() -> Tensor? {
         guard count > 0 else { return nil }
         count -= 1
         switch count {
-        case 0: return s0.take()
-        case 1: return s1.take()
+        case 0: return t0.take()
+        case 1: return t1.take()
         default:
             let entry = more!.removeLast()
             if more!.isEmpty { more = nil }
-            return entry
+            return entry.tensor
         }
     }
 }
@@ -325,6 +303,35 @@ public final class Node {
         }
     }
 
+    /// Whether input i has an edge (wants a gradient), read in place.
+    @usableFromInline func hasEdge(_ i: Int) -> Bool {
+        switch i {
+        case 0: edges.e0 != nil
+        case 1: edges.e1 != nil
+        case 2: edges.e2 != nil
+        default: edges.more![i - 3] != nil
+        }
+    }
+
+    /// Saved tensor i, and its storage version when it was saved. (Methods
+    /// of the node, reading the fields in place: a method of the
+    /// `SavedTensors` value would first copy all of it out of the node.)
+    @usableFromInline func savedTensor(_ i: Int) -> Tensor {
+        switch i {
+        case 0: saved.t0.unsafelyUnwrapped
+        case 1: saved.t1.unsafelyUnwrapped
+        default: saved.more![i - 2].tensor
+        }
+    }
+
+    @usableFromInline func savedVersion(_ i: Int) -> Int {
+        switch i {
+        case 0: saved.v0
+        case 1: saved.v1
+        default: saved.more![i - 2].version
+        }
+    }
+
     /// The nodes this one sends gradients to (for inspection and tests).
     public var nextFunctions: [Node?] { (0..<edges.count).map { edges[$0] } }
 
@@ -338,10 +345,8 @@ public final class Node {
     func checkSavedVersions() throws {
         if let failure { throw failure }
         for i in 0..<saved.count {
-            let entry = saved[i]
-            if entry.tensor.array.storage.version != entry.version {
-                throw modifiedError(version: entry.tensor.array.storage.version, expected: entry.version)
-            }
+            let version = savedTensor(i).array.storage.version
+            if version != savedVersion(i) { throw modifiedError(version: version, expected: savedVersion(i)) }
         }
         // (Optional chaining reads the version in place; `if let` would copy the array.)
         if let version = savedOutput?.storage.version, version != savedOutputVersion {
@@ -393,7 +398,7 @@ public final class Node {
     }
 
     static func drain(_ tensors: inout SavedTensors, into stack: inout DyingNodes) {
-        while var tensor = tensors.popLast()?.tensor {
+        while var tensor = tensors.popLast() {
             if isKnownUniquelyReferenced(&tensor) {
                 if var node = tensor.gradFn {
                     tensor.gradFn = nil
