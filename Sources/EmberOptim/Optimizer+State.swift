@@ -33,24 +33,40 @@ extension Optimizer {
     }
 
     /// Runs `body` on each parameter of `group` that has a gradient, with the
-    /// parameter's values and gradient as contiguous arrays of its dtype; the
-    /// values are written back (and the version bumped) afterwards.
-    func forEachGradient(_ group: ParamGroup, _ body: (Tensor, NDArray, NDArray) throws -> Void) throws {
+    /// elements of the parameter's values and of its gradient, contiguous in
+    /// its dtype; the values are written back (and the version bumped) afterwards.
+    func forEachGradient(_ group: ParamGroup, _ body: (Tensor, Elements, Elements) throws -> Void) throws {
         for p in group.params {
             guard let grad = p.grad else { continue }
             guard p.dtype.isFloatingPoint, grad.dtype == p.dtype else {
                 throw EmberError.dtype("\(typeName): cannot update a \(p.dtype) parameter with a \(grad.dtype) gradient")
             }
             if p.array.isContiguous && grad.array.isContiguous {
-                // The usual case, without the closure and copies of the array values.
-                try body(p, p.array, grad.array)
+                // The usual case: the elements where they are, without the closure of inPlace.
+                try body(p, Elements(p.array.rawPointer, p.array.count), Elements(grad.array.rawPointer, grad.array.count))
                 p.array.storage.version &+= 1
                 continue
             }
             let g = try grad.array.contiguous()
-            try inPlace(p) { values in try body(p, values, g) }
+            try inPlace(p) { values in try body(p, Elements(values.rawPointer, values.count), Elements(g.rawPointer, g.count)) }
         }
     }
+}
+
+/// Contiguous elements as an update reads them: the first one's address and
+/// the count. What forEachGradient hands the optimizers rather than arrays:
+/// passing an NDArray copies its 241 bytes and retains its storage.
+struct Elements {
+    let base: UnsafeMutableRawPointer
+    let count: Int
+
+    @inline(__always) init(_ base: UnsafeMutableRawPointer, _ count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    /// The elements typed; `T` must be the array's element type.
+    @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> { base.assumingMemoryBound(to: T.self) }
 }
 
 /// Runs an in-place update on a parameter's values through a contiguous
