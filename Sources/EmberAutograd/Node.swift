@@ -249,18 +249,23 @@ public final class Node {
     /// For autograd.grad: whether a target lies below, so backward must run.
     var needed = true
 
-    init(name: String, edges: Edges, saved: SavedTensors, savedOutput: NDArray?,
-         outputShape: Dims, outputDType: DType, backward: @escaping BackwardFunction) {
+    /// The node of an op whose result is `output` (kept when `saveOutput`).
+    init(name: String, edges: consuming Edges, saved: consuming SavedTensors, output: borrowing NDArray, saveOutput: Bool,
+         backward: @escaping BackwardFunction) {
         self.name = name
         self.edges = edges
         self.saved = saved
-        self.savedOutput = savedOutput
-        self.savedOutputVersion = savedOutput?.storage.version ?? 0
+        if saveOutput {
+            self.savedOutput = copy output
+            self.savedOutputVersion = output.storage.version
+        } else {
+            self.savedOutput = nil
+        }
         self.backward = backward
         self.leaf = nil
         self.isAccumulator = false
-        self.outputShape = outputShape
-        self.outputDType = outputDType
+        self.outputShape = output.shape
+        self.outputDType = output.dtype
     }
 
     init(accumulating leaf: Tensor) {
@@ -487,7 +492,7 @@ extension Tensor {
     /// Wraps an op's value; when grad mode is on and an input requires grad,
     /// attaches a node with `backward` (torch.autograd.Function's forward/backward).
     /// `saving` keeps tensors for backward; `saveOutput` keeps the result itself.
-    public static func record(_ value: NDArray, _ name: String, inputs: [Tensor], saving: [Tensor] = [],
+    public static func record(_ value: consuming NDArray, _ name: String, inputs: [Tensor], saving: [Tensor] = [],
                               saveOutput: Bool = false, _ backward: @escaping BackwardFunction) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return Tensor(value) }
         var edges = Edges(), isView = false, stale: String? = nil
@@ -500,7 +505,7 @@ extension Tensor {
     /// `record` for an op of one to three inputs (`b` and `c` nil when it
     /// has fewer) saving up to two tensors, without the arrays: what the
     /// ops on every training step's path use.
-    public static func record(_ value: NDArray, _ name: String, inputs a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil,
+    public static func record(_ value: consuming NDArray, _ name: String, inputs a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil,
                               saving s0: Tensor? = nil, _ s1: Tensor? = nil, saveOutput: Bool = false,
                               _ backward: @escaping BackwardFunction) -> Tensor {
         guard GradMode.isEnabled, a.requiresGrad || b?.requiresGrad == true || c?.requiresGrad == true else { return Tensor(value) }
@@ -526,17 +531,17 @@ extension Tensor {
     }
 
     /// The result tensor of a recorded op, with its node.
-    static func attach(_ value: NDArray, _ name: String, _ edges: Edges, _ saved: SavedTensors, _ saveOutput: Bool,
-                       _ isView: Bool, _ stale: String?, _ backward: @escaping BackwardFunction) -> Tensor {
-        let node = Node(name: name, edges: edges, saved: saved, savedOutput: saveOutput ? value : nil,
-                        outputShape: value.shape, outputDType: value.dtype, backward: backward)
+    static func attach(_ value: consuming NDArray, _ name: String, _ edges: consuming Edges, _ saved: consuming SavedTensors,
+                       _ saveOutput: Bool, _ isView: Bool, _ stale: String?, _ backward: @escaping BackwardFunction) -> Tensor {
+        let node = Node(name: name, edges: edges, saved: saved, output: value, saveOutput: saveOutput, backward: backward)
         if let stale {
             node.failure = EmberError.state("backward: \(name) used a view (made by \(stale)) whose base was modified in place after the view was made; make the view again after the in-place operation")
         }
+        let version = value.storage.version
         let out = Tensor(value, gradFn: node)
         if isView {
             out.isView = true
-            out.viewVersion = value.storage.version
+            out.viewVersion = version
         }
         return out
     }
