@@ -12,30 +12,9 @@ public enum ImageRows {
                                 _ sourceStride: Int, rowBytes: Int, rows: Int) {
         var d = destination, s = source
         for _ in 0..<rows {
-            copyBytes(d, s, rowBytes)
+            Bytes.copy(d, s, rowBytes)
             d += destinationStride
             s += sourceStride
-        }
-    }
-
-    @inlinable @inline(__always)
-    static func copyBytes(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, _ bytes: Int) {
-        if bytes >= 32 {
-            var o = 0
-            while o + 32 <= bytes {
-                d.storeBytes(of: s.loadUnaligned(fromByteOffset: o, as: SIMD32<UInt8>.self), toByteOffset: o, as: SIMD32<UInt8>.self)
-                o += 32
-            }
-            if o < bytes {
-                d.storeBytes(of: s.loadUnaligned(fromByteOffset: bytes - 32, as: SIMD32<UInt8>.self), toByteOffset: bytes - 32,
-                             as: SIMD32<UInt8>.self)
-            }
-        } else if bytes >= 16 {
-            d.storeBytes(of: s.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: bytes - 16, as: SIMD16<UInt8>.self), toByteOffset: bytes - 16,
-                         as: SIMD16<UInt8>.self)
-        } else {
-            for o in 0..<bytes { d.storeBytes(of: s.load(fromByteOffset: o, as: UInt8.self), toByteOffset: o, as: UInt8.self) }
         }
     }
 

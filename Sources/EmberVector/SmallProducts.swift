@@ -119,65 +119,26 @@ public enum SmallProducts {
             let t = line.baseAddress!
             s.store(UnsafeMutableRawPointer(t))
             if beta == 0 {
-                copyShort(UnsafeRawPointer(t), UnsafeMutableRawPointer(c), lanes &* MemoryLayout<L.Scalar>.stride)
+                Bytes.copy(UnsafeMutableRawPointer(c), UnsafeRawPointer(t), lanes &* MemoryLayout<L.Scalar>.stride)
             } else {
                 for l in 0..<lanes { c[l] = t[l] + beta * c[l] }
             }
         }
     }
 
-    /// Copies `count` bytes (0, or 4 to 64) with two fixed-size moves that
-    /// may overlap, never a call to memcpy: what a loop copying the few
-    /// elements at a row's end otherwise becomes, at several times the cost.
-    @inlinable @inline(__always)
-    public static func copyShort(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ count: Int) {
-        if count >= 32 {
-            let head = src.loadUnaligned(as: SIMD32<UInt8>.self)
-            let tail = src.loadUnaligned(fromByteOffset: count &- 32, as: SIMD32<UInt8>.self)
-            dst.storeBytes(of: head, as: SIMD32<UInt8>.self)
-            dst.storeBytes(of: tail, toByteOffset: count &- 32, as: SIMD32<UInt8>.self)
-        } else if count >= 16 {
-            let head = src.loadUnaligned(as: SIMD16<UInt8>.self)
-            let tail = src.loadUnaligned(fromByteOffset: count &- 16, as: SIMD16<UInt8>.self)
-            dst.storeBytes(of: head, as: SIMD16<UInt8>.self)
-            dst.storeBytes(of: tail, toByteOffset: count &- 16, as: SIMD16<UInt8>.self)
-        } else if count >= 8 {
-            let head = src.loadUnaligned(as: UInt64.self), tail = src.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-            dst.storeBytes(of: head, as: UInt64.self)
-            dst.storeBytes(of: tail, toByteOffset: count &- 8, as: UInt64.self)
-        } else if count >= 4 {
-            let head = src.loadUnaligned(as: UInt32.self), tail = src.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
-            dst.storeBytes(of: head, as: UInt32.self)
-            dst.storeBytes(of: tail, toByteOffset: count &- 4, as: UInt32.self)
-        } else {
-            for i in 0..<count { dst.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
-        }
-    }
-
     /// Row `src` of `n` elements into `dst`, a row of `width` elements (a
-    /// multiple of 8, at least 8 and at least n) zero beyond n: whole vectors of eight
-    /// elements copied, then the rest with `copyShort`.
+    /// multiple of 8, at least 8 and at least n) zero beyond n, without
+    /// memcpy and memset calls (Bytes.copy).
     @inlinable @inline(__always)
     public static func packRow<S>(_ src: UnsafePointer<S>, _ dst: UnsafeMutablePointer<S>, _ n: Int, _ width: Int) {
-        let stride = MemoryLayout<S>.stride, vector = 8 &* stride
-        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        let stride = MemoryLayout<S>.stride
+        let to = UnsafeMutableRawPointer(dst)
         // The last vector zeroed first; the copy then overwrites what lies below n.
         var z = (width &- 8) &* stride
         while z < width &* stride {
             to.storeBytes(of: SIMD16<UInt8>(), toByteOffset: z, as: SIMD16<UInt8>.self)
             z &+= 16
         }
-        var offset = 0
-        let bytes = n &* stride
-        while offset &+ vector <= bytes {
-            var k = 0
-            while k < vector {
-                to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset &+ k, as: SIMD16<UInt8>.self),
-                              toByteOffset: offset &+ k, as: SIMD16<UInt8>.self)
-                k &+= 16
-            }
-            offset &+= vector
-        }
-        copyShort(from + offset, to + offset, bytes &- offset)
+        Bytes.copy(to, UnsafeRawPointer(src), n &* stride)
     }
 }
