@@ -1,4 +1,5 @@
 import EmberTensor
+import Foundation
 import EmberTestSupport
 import XCTest
 
@@ -138,6 +139,38 @@ final class KernelTests: XCTestCase {
         assertThrows(.invalidArgument, ["target -1"]) { try Kernels.crossEntropy(logits, try array([-1, 0], [2], .int64)) }
         assertThrows(.dtype, ["int64"]) { try Kernels.crossEntropy(logits, try array([0, 1], [2])) }
         assertThrows(.shape, ["[2, 2]", "[3]"]) { try Kernels.crossEntropy(logits, try array([0, 1, 1], [3], .int64)) }
+    }
+
+    /// The mean cross-entropy of float32 logits with fewer than eight classes
+    /// takes one logarithm per block of eight rows (of the product of the
+    /// rows' sums): against a row-by-row reference in Double for batch sizes
+    /// around the block, the same with one thread and two, and NaN and
+    /// infinity still propagate as they do row by row.
+    func testSmallClassCrossEntropyBlocks() throws {
+        var rng = SystemRandomNumberGenerator()
+        for c in 1...8 {
+            for n in [1, 7, 8, 9, 33, 1000, 5000] {
+                let values = (0..<(n * c)).map { _ in Double.random(in: -6...6, using: &rng) }
+                let labels = (0..<n).map { _ in Double(Int.random(in: 0..<c, using: &rng)) }
+                let logits = try array(values, [n, c], .float32), target = try array(labels, [n], .int64)
+                let x = logits.toDoubles()
+                var total = 0.0
+                for r in 0..<n {
+                    let row = x[(r * c)..<((r + 1) * c)], m = row.max()!
+                    total += Foundation.log(row.map { Foundation.exp($0 - m) }.reduce(0, +)) - (x[r * c + Int(labels[r])] - m)
+                }
+                let got = try Kernels.crossEntropy(logits, target).toDoubles()[0]
+                XCTAssertEqual(got, total / Double(n), accuracy: 2e-6 * Swift.max(1, abs(total / Double(n))), "c \(c) n \(n)")
+                Parallel.setThreads(1)
+                let one = try Kernels.crossEntropy(logits, target).toDoubles()[0]
+                Parallel.setThreads(2)
+                XCTAssertEqual(one, try Kernels.crossEntropy(logits, target).toDoubles()[0], "c \(c) n \(n): depends on the threads")
+            }
+        }
+        let target = try array([0, 1, 0], [3], .int64)
+        XCTAssertTrue(try Kernels.crossEntropy(try array([0, 1, .nan, 2, 3, 4], [3, 2], .float32), target).toDoubles()[0].isNaN)
+        let infinite = try Kernels.crossEntropy(try array([0, 1, 2, 3, -.infinity, 4], [3, 2], .float32), target)
+        XCTAssertEqual(infinite.toDoubles()[0], .infinity)   // row 3's target logit is -inf
     }
 
     func testArange() throws {

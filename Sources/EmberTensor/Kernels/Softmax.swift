@@ -158,11 +158,22 @@ extension Kernels {
     /// on the number of threads.
     static func crossEntropyRows<T: FloatElement>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int64>, _ n: Int, _ c: Int) -> Double {
         if n == 0 || c == 0 { return 0 }
+        if T.self == Float.self && c < 8 {
+            // Blocks of eight rows, fixed (so the total does not depend on the
+            // threads either), summed in order.
+            let blocks = (n + 7) / 8, xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks) { sums in
+                Parallel.forEach(blocks, grain: max(1, 512 / c)) { range in
+                    for block in range { sums[block] = smallClassLosses(xf, t, block * 8 ..< Swift.min(n, block * 8 + 8), c) }
+                }
+                var total = 0.0
+                for block in 0..<blocks { total += sums[block] }
+                return total
+            }
+        }
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { losses in
             Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
-                if T.self == Float.self && c < 8 {
-                    smallClassLosses(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), t, rows, c, losses.baseAddress!)
-                } else if T.self == Float.self {
+                if T.self == Float.self {
                     // The row's exponentials go to a scratch line, eight at a time.
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
                         for row in rows {
@@ -188,23 +199,28 @@ extension Kernels {
         }
     }
 
-    /// The losses of `rows` of fewer than eight float32 logits (two-class
-    /// rows are common): each row shifted by its maximum into a scratch
-    /// block, the exponentials of the whole block eight at a time, then each
-    /// row's sum. Row by row, a vector would be mostly padding and libm's expf
-    /// would run once per logit.
-    static func smallClassLosses(_ x: UnsafePointer<Float>, _ t: UnsafePointer<Int64>, _ rows: Range<Int>, _ c: Int,
-                                 _ losses: UnsafeMutablePointer<Double>) {
-        let count = rows.count * c
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: count + rows.count) { scratch in
-            let e = scratch.baseAddress!, shifts = e + count
+    /// The summed loss of up to eight `rows` of fewer than eight float32
+    /// logits (two-class rows are common): each row shifted by its maximum
+    /// into a scratch block, the exponentials of the whole block eight at a
+    /// time, then one logarithm for the block, of the product of the rows'
+    /// sums (log a + log b = log ab; each sum lies in [1, c], so eight of
+    /// them cannot overflow). Row by row, a vector would be mostly padding,
+    /// libm's expf would run once per logit and log once per row.
+    static func smallClassLosses(_ x: UnsafePointer<Float>, _ t: UnsafePointer<Int64>, _ rows: Range<Int>, _ c: Int) -> Double {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 8 + 8) { scratch in
+            let e = scratch.baseAddress!, shifts = e + 8 * 8
             shiftRows(x, rows, c, into: e, shifts: shifts)
-            VectorLoops.exp(e, e, count)
-            for (k, row) in rows.enumerated() {
+            VectorLoops.exp(e, e, rows.count &* c)
+            var product = 1.0, targets = 0.0, k = 0
+            for row in rows {
+                let line = e + k &* c
                 var sum = 0.0
-                for j in 0..<c { sum += Double(e[k * c + j]) }
-                losses[row] = Glibc.log(sum) - Double(x[row * c + Int(t[row])] - shifts[k])
+                for j in 0..<c { sum += Double(line[j]) }
+                product *= sum
+                targets += Double(x[row &* c &+ Int(t[row])] - shifts[k])
+                k &+= 1
             }
+            return Glibc.log(product) - targets
         }
     }
 
