@@ -177,7 +177,7 @@ public enum Autograd {
                             guard g.shape == next.outputShape, g.dtype == next.outputDType else {
                                 throw EmberError.internal("\(node.name) produced a gradient of shape \(describe(g.shape)) (\(g.dtype)) for an input of shape \(describe(next.outputShape)) (\(next.outputDType))")
                             }
-                            next.pending = try next.pending.map { try $0.add(g) } ?? g
+                            if let existing = next.pending { next.pending = try existing.add(g) } else { next.pending = consume g }
                         }
                         next.dependencies -= 1
                         if next.dependencies == 0 { ready.append(edge) }

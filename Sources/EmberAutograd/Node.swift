@@ -253,8 +253,8 @@ public final class Node {
     init(name: String, edges: consuming Edges, saved: consuming SavedTensors, output: borrowing NDArray, saveOutput: Bool,
          backward: @escaping BackwardFunction) {
         self.name = name
-        self.edges = edges
-        self.saved = saved
+        self.edges = consume edges
+        self.saved = consume saved
         if saveOutput {
             self.savedOutput = copy output
             self.savedOutputVersion = output.storage.version
@@ -499,7 +499,7 @@ extension Tensor {
         for input in inputs { connect(input, value, &edges, &isView, &stale) }
         var saved = SavedTensors()
         for t in saving { saved.append(SavedTensor(t.savedForm)) }
-        return attach(value, name, edges, saved, saveOutput, isView, stale, backward)
+        return attach(value, name, consume edges, consume saved, saveOutput, isView, stale, backward)
     }
 
     /// `record` for an op of one to three inputs (`b` and `c` nil when it
@@ -516,7 +516,7 @@ extension Tensor {
         var saved = SavedTensors()
         if let s0 { saved.append(SavedTensor(s0.savedForm)) }
         if let s1 { saved.append(SavedTensor(s1.savedForm)) }
-        return attach(value, name, edges, saved, saveOutput, isView, stale, backward)
+        return attach(value, name, consume edges, consume saved, saveOutput, isView, stale, backward)
     }
 
     /// Adds `input`'s edge, and notes whether the result shares its storage
@@ -533,7 +533,7 @@ extension Tensor {
     /// The result tensor of a recorded op, with its node.
     static func attach(_ value: consuming NDArray, _ name: String, _ edges: consuming Edges, _ saved: consuming SavedTensors,
                        _ saveOutput: Bool, _ isView: Bool, _ stale: String?, _ backward: @escaping BackwardFunction) -> Tensor {
-        let node = Node(name: name, edges: edges, saved: saved, output: value, saveOutput: saveOutput, backward: backward)
+        let node = Node(name: name, edges: consume edges, saved: consume saved, output: value, saveOutput: saveOutput, backward: backward)
         if let stale {
             node.failure = EmberError.state("backward: \(name) used a view (made by \(stale)) whose base was modified in place after the view was made; make the view again after the in-place operation")
         }
