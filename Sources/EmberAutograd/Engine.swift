@@ -262,9 +262,15 @@ public enum Autograd {
         } else if let existing = leaf.grad {
             leaf.grad = try Tensor(try existing.array.contiguous(force: true)).withAdded(g)
         } else {
-            // Adopted when nothing else holds the memory. The tensor is let go
-            // first and its array asked in place: asking a tensor's array
-            // (a `let`, read by copying) would always find a second holder.
+            // Adopted whole, tensor and memory, when nothing else holds either
+            // and the tensor is a plain one (what a backward function returns).
+            if isKnownUniquelyReferenced(&g) && g.gradFn == nil && !g.requiresGrad && !g.isView && g.accumulator == nil
+                && g.savedAlias == nil && g.array.isContiguous && g.isSoleHolderOfStorage() {
+                leaf.grad = consume g
+                return
+            }
+            // Else the memory alone when nothing else holds it: the tensor is
+            // let go first and its array asked in place.
             let adoptable = isKnownUniquelyReferenced(&g) && g.gradFn == nil && g.array.isContiguous
             var values = g.array
             _ = consume g

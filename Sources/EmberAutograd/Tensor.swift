@@ -11,7 +11,8 @@ import EmberTensor
 /// print(w.grad!.array.toDoubles())
 /// ```
 public final class Tensor {
-    /// The values, never replaced. A `let`: reading a `var` stored property
+    /// The values, never replaced. (The first stored property: see
+    /// `isSoleHolderOfStorage`.) A `let`: reading a `var` stored property
     /// of a class copies the whole array value (and retains its storage)
     /// where a `let` is often read in place (as a `var`, ember_add of 64
     /// floats ran a tenth more instructions).
@@ -91,6 +92,19 @@ public final class Tensor {
 
     /// All values in row-major order, as Doubles.
     public func toDoubles() -> [Double] { array.toDoubles() }
+
+    /// Whether nothing but this tensor holds its storage, asked of the
+    /// reference where the tensor keeps it: asking `array.storage` would
+    /// read the array out first, and the copy is a second holder. `array` is
+    /// the class's first stored property and `storage` NDArray's first field,
+    /// so the reference starts the object's stored properties (a test checks
+    /// the answer both ways).
+    func isSoleHolderOfStorage() -> Bool {
+        let fields = _getUnsafePointerToStoredProperties(self)
+        assert(fields.load(as: UnsafeRawPointer.self) == UnsafeRawPointer(Unmanaged.passUnretained(array.storage).toOpaque()),
+               "Tensor.array.storage is not where isSoleHolderOfStorage reads it")
+        return isKnownUniquelyReferenced(&fields.assumingMemoryBound(to: Storage.self).pointee)
+    }
 
     /// The graph edge for this tensor as an input: its node, or its leaf accumulator.
     func gradientEdge() -> Node {

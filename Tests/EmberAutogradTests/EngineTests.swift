@@ -1,4 +1,4 @@
-import EmberAutograd
+@testable import EmberAutograd
 import EmberTensor
 import EmberTestSupport
 import Foundation
@@ -37,15 +37,38 @@ final class EngineTests: XCTestCase {
     /// .grad must never write into another tensor's values.
     func testFirstGradientIsAdoptedWhenFreshAndCopiedWhenShared() throws {
         let w = try vector([1, 2, 3])
-        var fresh: ObjectIdentifier? = nil
+        var fresh: ObjectIdentifier? = nil, freshTensor: ObjectIdentifier? = nil
         try w.registerHook { g in
             let r = try g.mul(2)
             fresh = ObjectIdentifier(r.array.storage)
+            freshTensor = ObjectIdentifier(r)
             return r
         }
         try w.sum().backward()
         XCTAssertEqual(w.grad?.toDoubles(), [2, 2, 2])
         XCTAssertEqual(ObjectIdentifier(w.grad!.array.storage), fresh, "a fresh gradient is adopted, not copied")
+        XCTAssertEqual(ObjectIdentifier(w.grad!), freshTensor, "a plain fresh gradient tensor is adopted whole")
+
+        // The in-place question accumulate asks of a gradient's storage.
+        let t = try vector([1, 2], requiresGrad: false)
+        XCTAssertTrue(t.isSoleHolderOfStorage())
+        var view: Tensor? = try t.reshape([2, 1])
+        XCTAssertFalse(t.isSoleHolderOfStorage(), "a view shares the storage")
+        XCTAssertNotNil(view)
+        view = nil
+        XCTAssertTrue(t.isSoleHolderOfStorage())
+
+        // A hook's result that is a view of a tensor the hook keeps is not adopted.
+        let u = try vector([1, 2])
+        var base: Tensor? = nil
+        try u.registerHook { g in
+            base = try g.mul(1).reshape([2, 1])
+            return try base!.reshape([2])
+        }
+        try u.sum().backward()
+        XCTAssertFalse(u.grad!.array.storage === base!.array.storage, "memory someone else holds is copied")
+        try u.sum().backward()
+        XCTAssertEqual(base!.toDoubles(), [1, 1], "the kept tensor is not written by the accumulation")
 
         let v = try vector([1, 2])
         var kept: Tensor? = nil
