@@ -173,6 +173,25 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(infinite.toDoubles()[0], .infinity)   // row 3's target logit is -inf
     }
 
+    /// Cross-entropy forward and backward read strided logits and targets
+    /// through a contiguous copy and agree with the contiguous call exactly.
+    func testCrossEntropyOfStridedOperands() throws {
+        let values = (0..<30).map { Double($0 % 7) * 0.37 - 1 }
+        for c in [2, 3, 10] {
+            let n = 30 / c
+            let strided = try array(values, [c, n], .float32).transposed(0, 1)   // (n, c), not contiguous
+            let dense = try strided.contiguous()
+            XCTAssertFalse(strided.isContiguous)
+            let labels = (0..<(2 * n)).map { Double($0 % c) }
+            let everyOther = try array(labels, [2 * n], .int64).sliced(dim: 0, start: 0, stop: 2 * n, step: 2)
+            XCTAssertFalse(everyOther.isContiguous)
+            let expected = try Kernels.crossEntropy(dense, try everyOther.contiguous()).toDoubles()
+            XCTAssertEqual(try Kernels.crossEntropy(strided, everyOther).toDoubles(), expected, "c \(c)")
+            XCTAssertEqual(try Kernels.crossEntropyBackward(strided, everyOther, scale: 0.5).toDoubles(),
+                           try Kernels.crossEntropyBackward(dense, try everyOther.contiguous(), scale: 0.5).toDoubles(), "c \(c)")
+        }
+    }
+
     func testArange() throws {
         XCTAssertEqual(try NDArray.arange(start: 0, end: 1, step: 0.1, dtype: .float64).count, 10)   // torch: 10
         XCTAssertEqual(try NDArray.arange(start: 5, end: 0, step: -2, dtype: .int64).toDoubles(), [5, 3, 1])

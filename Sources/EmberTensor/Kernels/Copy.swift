@@ -9,6 +9,17 @@ extension NDArray {
         return out
     }
 
+    /// Runs `body` on the first element of the values laid out contiguously:
+    /// this array's own when it is contiguous, else a contiguous copy's.
+    /// Unlike `contiguous()`, which returns self as a new value, the usual
+    /// case copies no array (241 bytes and a retain of its storage).
+    @inlinable
+    public func withContiguousElements<T: Element, R>(_: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
+        if isContiguous { return try body(pointer(T.self)) }
+        let copy = try contiguous()
+        return try withExtendedLifetime(copy) { try body(copy.pointer(T.self)) }
+    }
+
     /// A contiguous copy converted to `dtype` (self if nothing changes).
     public func cast(to dtype: DType) throws -> NDArray {
         if dtype == self.dtype { return self }

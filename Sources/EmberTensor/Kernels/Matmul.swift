@@ -95,8 +95,10 @@ extension Kernels {
 struct MatrixOperand {
     /// The first element, of the array or of its copy.
     let base: UnsafeMutableRawPointer
-    /// The contiguous copy, when the array could not be read in place.
-    let copy: NDArray?
+    /// The contiguous copy's memory, when the array could not be read in
+    /// place (a storage, not the copy's array: an operand is made per product,
+    /// and an optional NDArray in it was copied and retained with it).
+    let copy: Storage?
     let trans: CBLAS_TRANSPOSE
     let ld: Int32
     /// Element strides of (row, col) of the logical matrix, for the int64 loop.
@@ -125,7 +127,7 @@ struct MatrixOperand {
             // Expanded or sliced in both directions: copy each matrix contiguous.
             let c = try x.contiguous(force: true)
             self.base = c.rawPointer
-            self.copy = c
+            self.copy = c.storage
             let crs = c.strides[c.ndim - 2], ccs = c.strides[c.ndim - 1]
             self.trans = transposed ? CblasTrans : CblasNoTrans
             self.ld = Int32(max(1, transposed ? rows : cols))
@@ -137,10 +139,9 @@ struct MatrixOperand {
     @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> { base.assumingMemoryBound(to: T.self) }
 
     /// The strides of the batch dims (all but the last two) of `x`, the array
-    /// this operand was made from, or of its copy.
+    /// this operand was made from, or of its copy (contiguous, of x's shape).
     func batchStrides(of x: NDArray) -> Dims {
-        if let copy { return copy.strides.droppingLast(2) }
-        return x.strides.droppingLast(2)
+        (copy == nil ? x.strides : Shapes.contiguousStrides(x.shape)).droppingLast(2)
     }
 }
 

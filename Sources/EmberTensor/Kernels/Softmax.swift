@@ -129,10 +129,10 @@ extension Kernels {
         default:
             throw EmberError.shape("\(function): expected logits of shape (N, C) with target (N), or (C) with target (), got logits \(describe(logits.shape)) and target \(describe(target.shape))")
         }
-        let t = try target.contiguous()
-        let pt = t.pointer(Int64.self)
-        for i in 0..<n where pt[i] < 0 || pt[i] >= Int64(c) {
-            throw EmberError.invalidArgument("\(function): target \(pt[i]) is out of bounds for \(c) classes (at position \(i))")
+        try target.withContiguousElements(Int64.self) { pt in
+            for i in 0..<n where pt[i] < 0 || pt[i] >= Int64(c) {
+                throw EmberError.invalidArgument("\(function): target \(pt[i]) is out of bounds for \(c) classes (at position \(i))")
+            }
         }
         return (n, c)
     }
@@ -140,14 +140,13 @@ extension Kernels {
     /// Mean cross-entropy of logits (N, C) against int64 targets (N): a 0-dim array.
     public static func crossEntropy(_ logits: NDArray, _ target: NDArray) throws -> NDArray {
         let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy")
-        let x = try logits.contiguous(), t = try target.contiguous()
         let out = try NDArray(empty: [], dtype: logits.dtype)
-        let pt = t.pointer(Int64.self)
-        var total = 0.0
-        switch x.dtype {
-        case .float32: total = crossEntropyRows(x.pointer(Float.self), pt, n, c)
-        case .float64: total = crossEntropyRows(x.pointer(Double.self), pt, n, c)
-        case .int64, .bool: break
+        let total = try target.withContiguousElements(Int64.self) { pt in
+            switch logits.dtype {
+            case .float32: try logits.withContiguousElements(Float.self) { crossEntropyRows($0, pt, n, c) }
+            case .float64: try logits.withContiguousElements(Double.self) { crossEntropyRows($0, pt, n, c) }
+            case .int64, .bool: 0.0
+            }
         }
         fill(out, with: n == 0 ? .nan : total / Double(n))
         return out
@@ -240,57 +239,58 @@ extension Kernels {
     /// d(mean cross-entropy)/d(logits) times `scale`: (softmax(x) - onehot(t)) * scale / N.
     public static func crossEntropyBackward(_ logits: NDArray, _ target: NDArray, scale: Double) throws -> NDArray {
         let (n, c) = try checkClassTargets(logits, target, function: "cross_entropy backward")
-        let t = try target.contiguous()
-        let pt = t.pointer(Int64.self)
         let factor = n == 0 ? 0 : scale / Double(n)
-        if logits.dtype == .float32 && n > 0 && c > 0 {
-            // One pass per row: the exponentials, scaled by factor / sum, less
-            // the factor at the target.
-            let x = try logits.contiguous()
-            let out = try NDArray(empty: logits.shape, dtype: .float32)
-            let px = x.pointer(Float.self), po = out.pointer(Float.self)
-            Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
-                if c < 8 {
-                    // Short rows: shifted in place, one exponential pass over the block (see smallClassLosses).
-                    let block = po + rows.lowerBound * c
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count) { shifts in
-                        shiftRows(px, rows, c, into: block, shifts: shifts.baseAddress!)
+        return try target.withContiguousElements(Int64.self) { pt in
+            if logits.dtype == .float32 && n > 0 && c > 0 {
+                // One pass per row: the exponentials, scaled by factor / sum, less
+                // the factor at the target.
+                let out = try NDArray(empty: logits.shape, dtype: .float32)
+                let po = out.pointer(Float.self)
+                try logits.withContiguousElements(Float.self) { px in
+                    Parallel.forEach(n, grain: max(1, 4096 / c)) { rows in
+                        if c < 8 {
+                            // Short rows: shifted in place, one exponential pass over the block (see smallClassLosses).
+                            let block = po + rows.lowerBound * c
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count) { shifts in
+                                shiftRows(px, rows, c, into: block, shifts: shifts.baseAddress!)
+                            }
+                            VectorLoops.exp(block, block, rows.count * c)
+                            for row in rows {
+                                let dst = po + row * c
+                                var sum = 0.0
+                                for j in 0..<c { sum += Double(dst[j]) }
+                                let f = Float(factor / sum)
+                                for j in 0..<c { dst[j] *= f }
+                                dst[Int(pt[row])] -= Float(factor)
+                            }
+                            return
+                        }
+                        for row in rows {
+                            let line = px + row * c, dst = po + row * c
+                            let sum = VectorLoops.expShifted(line, dst, c, shift: softmaxShift(line, c))
+                            let f = Float(factor / sum)
+                            VectorMath.map(dst, dst, c) { $0 * f }
+                            dst[Int(pt[row])] -= Float(factor)
+                        }
                     }
-                    VectorLoops.exp(block, block, rows.count * c)
-                    for row in rows {
-                        let dst = po + row * c
-                        var sum = 0.0
-                        for j in 0..<c { sum += Double(dst[j]) }
-                        let f = Float(factor / sum)
-                        for j in 0..<c { dst[j] *= f }
-                        dst[Int(pt[row])] -= Float(factor)
-                    }
-                    return
                 }
-                for row in rows {
-                    let line = px + row * c, dst = po + row * c
-                    let sum = VectorLoops.expShifted(line, dst, c, shift: softmaxShift(line, c))
-                    let f = Float(factor / sum)
-                    VectorMath.map(dst, dst, c) { $0 * f }
-                    dst[Int(pt[row])] -= Float(factor)
-                }
+                return out
             }
-            return out
+            let probabilities = try softmax(logits.ndim == 1 ? logits.unsqueezed(0) : logits, dim: 1, log: false)
+            switch probabilities.dtype {
+            case .float32:
+                let p = probabilities.pointer(Float.self)
+                let f = Float(factor)
+                for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
+                for i in 0..<(n * c) { p[i] *= f }
+            case .float64:
+                let p = probabilities.pointer(Double.self)
+                for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
+                for i in 0..<(n * c) { p[i] *= factor }
+            case .int64, .bool: break
+            }
+            return logits.ndim == 1 ? try probabilities.squeezed(0) : probabilities
         }
-        let probabilities = try softmax(logits.ndim == 1 ? logits.unsqueezed(0) : logits, dim: 1, log: false)
-        switch probabilities.dtype {
-        case .float32:
-            let p = probabilities.pointer(Float.self)
-            let f = Float(factor)
-            for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
-            for i in 0..<(n * c) { p[i] *= f }
-        case .float64:
-            let p = probabilities.pointer(Double.self)
-            for row in 0..<n { p[row * c + Int(pt[row])] -= 1 }
-            for i in 0..<(n * c) { p[i] *= factor }
-        case .int64, .bool: break
-        }
-        return logits.ndim == 1 ? try probabilities.squeezed(0) : probabilities
     }
 
     /// One-hot rows of class indices: shape (N, C) (or (C) for a 0-dim target) in `dtype`.
