@@ -105,7 +105,7 @@ struct MatrixOperand {
     let elementStrides: (Int, Int)
 
     @inline(__always)
-    init(_ x: NDArray, rows: Int, cols: Int, transposed: Bool = false) throws {
+    init(_ x: borrowing NDArray, rows: Int, cols: Int, transposed: Bool = false) throws {
         guard rows <= Int(Int32.max), cols <= Int(Int32.max) else {
             throw EmberError.invalidArgument("matmul: a matrix of \(rows)x\(cols) is too large for BLAS (32-bit sizes)")
         }
