@@ -42,9 +42,6 @@ public struct BackwardContext {
         return node.savedOutput!
     }
 
-    /// The i-th saved tensor's values (see `saved`), for a backward that
-    /// runs kernels on them without making any tensor.
-    @inlinable public func savedValue(_ i: Int) throws -> NDArray { try saved(i).array }
 }
 
 /// A backward function: given d(loss)/d(output), one gradient per input (nil
@@ -503,11 +500,13 @@ extension Tensor {
     }
 
     /// `record` for an op of one to three inputs (`b` and `c` nil when it
-    /// has fewer) saving up to two tensors, without the arrays: what the
-    /// ops on every training step's path use.
+    /// has fewer; `c` only with `b`) saving up to two tensors (`s1` only
+    /// with `s0`), without the arrays: what the ops on every training
+    /// step's path use.
     public static func record(_ value: consuming NDArray, _ name: String, inputs a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil,
                               saving s0: Tensor? = nil, _ s1: Tensor? = nil, saveOutput: Bool = false,
                               _ backward: @escaping BackwardFunction) -> Tensor {
+        assert((c == nil || b != nil) && (s1 == nil || s0 != nil), "record: inputs and saved tensors are filled in order")
         guard GradMode.isEnabled, a.requiresGrad || b?.requiresGrad == true || c?.requiresGrad == true else { return Tensor(value) }
         var edges = Edges(), isView = false, stale: String? = nil
         connect(a, value, &edges, &isView, &stale)
