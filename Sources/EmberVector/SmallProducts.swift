@@ -109,20 +109,27 @@ public enum SmallProducts {
     /// The first `lanes` of `s` into `c` (plus beta c unless beta is 0).
     @inlinable @inline(__always)
     static func store<L: GemmLanes>(_ s: L, _ c: UnsafeMutablePointer<L.Scalar>, _ lanes: Int, _ beta: L.Scalar) {
-        if lanes == 8 && beta == 0 {
-            s.store(UnsafeMutableRawPointer(c))
+        let raw = UnsafeMutableRawPointer(c)
+        if lanes == 8 {
+            // s + beta c lane by lane in one vector (the same operations as
+            // element by element: a product, then a sum, nothing fused).
+            (beta == 0 ? s : L.multiplyAdd(s, beta, L.load(raw))).store(raw)
             return
         }
-        // The vector goes to a scratch line once; then plain element copies
-        // (reading lanes one by one re-spilled it and tested beta per lane).
+        // A partial vector goes through a scratch line: c's lanes copied in
+        // (when beta is not 0), the vector result out, with Bytes.copy
+        // (element loops re-spilled the vector and tested beta per lane).
+        let bytes = lanes &* MemoryLayout<L.Scalar>.stride
         withUnsafeTemporaryAllocation(of: L.Scalar.self, capacity: 8) { line in
-            let t = line.baseAddress!
-            s.store(UnsafeMutableRawPointer(t))
+            let t = UnsafeMutableRawPointer(line.baseAddress!)
             if beta == 0 {
-                Bytes.copy(UnsafeMutableRawPointer(c), UnsafeRawPointer(t), lanes &* MemoryLayout<L.Scalar>.stride)
+                s.store(t)
             } else {
-                for l in 0..<lanes { c[l] = t[l] + beta * c[l] }
+                L.zero().store(t)
+                Bytes.copy(t, UnsafeRawPointer(raw), bytes)
+                L.multiplyAdd(s, beta, L.load(t)).store(t)
             }
+            Bytes.copy(raw, UnsafeRawPointer(t), bytes)
         }
     }
 
