@@ -1,4 +1,5 @@
 import COpenBLAS
+import EmberVector
 import Glibc
 
 /// Batched matrix products on BLAS (sgemm/dgemm, split across threads by
@@ -208,15 +209,13 @@ extension Kernels {
     @inline(__always)
     static func fillRows<T: FloatElement>(_ out: UnsafeMutablePointer<T>, _ row: UnsafeMutablePointer<T>, _ n: Int, _ m: Int) {
         Parallel.forEach(n, grain: Swift.max(1, 32_768 / Swift.max(1, m))) { rows in
+            let bytes = m * MemoryLayout<T>.stride
             if m >= 32 {
                 // libc's memcpy uses the CPU's widest stores (this module is
                 // compiled for baseline x86-64); short rows stay inline.
-                for r in rows { memcpy(out + r * m, row, m * MemoryLayout<T>.stride) }
+                for r in rows { memcpy(out + r * m, row, bytes) }
             } else {
-                for r in rows {
-                    let o = out + r * m
-                    for j in 0..<m { o[j] = row[j] }
-                }
+                for r in rows { Bytes.copy(UnsafeMutableRawPointer(out + r * m), UnsafeRawPointer(row), bytes) }
             }
         }
     }
