@@ -53,7 +53,8 @@ public enum SmallProducts {
     /// k rows of whole vectors (ldb a multiple of 8, at least n; only the
     /// stores stop at column n) and op(a) a transposed when `ta`. Eight
     /// columns of the result at a time, four rows sharing each vector of b
-    /// (one load, four multiply-adds); the rows left over go one at a time.
+    /// (one load, four multiply-adds); the rows left over two at a time, then
+    /// a last one two column blocks at a time.
     /// Each element is a sum over k in order, without fused multiply-adds,
     /// then added to beta c (c is not read when beta is 0).
     @inlinable @inline(__always)
@@ -88,10 +89,47 @@ public enum SmallProducts {
             }
             i &+= 4
         }
-        while i < m {
-            let ai = a + i &* ar, ci = c + i &* ldc
+        // The rows left over: two rows, or one row's two column blocks, at a
+        // time, so that two sums advance together (one alone waits on its
+        // own previous add at every step of a long k: the weight gradients).
+        if i &+ 2 <= m {
+            let a0 = a + i &* ar, a1 = a0 + ar, c0 = c + i &* ldc
             var j = 0
             while j < n {
+                var s0 = L.zero(), s1 = s0
+                var bj = raw + j &* stride, q = 0
+                for _ in 0..<k {
+                    let v = L.load(bj)
+                    s0 = L.multiplyAdd(s0, a0[q], v)
+                    s1 = L.multiplyAdd(s1, a1[q], v)
+                    bj += bStep
+                    q &+= ap
+                }
+                let lanes = Swift.min(8, n &- j)
+                store(s0, c0 + j, lanes, beta)
+                store(s1, c0 + ldc + j, lanes, beta)
+                j &+= 8
+            }
+            i &+= 2
+        }
+        if i < m {
+            let ai = a + i &* ar, ci = c + i &* ldc
+            var j = 0
+            while j &+ 8 < n {
+                var s0 = L.zero(), s1 = s0
+                var bj = raw + j &* stride, q = 0
+                for _ in 0..<k {
+                    let x = ai[q]
+                    s0 = L.multiplyAdd(s0, x, L.load(bj))
+                    s1 = L.multiplyAdd(s1, x, L.load(bj + 8 &* stride))
+                    bj += bStep
+                    q &+= ap
+                }
+                store(s0, ci + j, 8, beta)
+                store(s1, ci + j + 8, Swift.min(8, n &- j &- 8), beta)
+                j &+= 16
+            }
+            if j < n {
                 var s = L.zero()
                 var bj = raw + j &* stride, q = 0
                 for _ in 0..<k {
@@ -100,9 +138,7 @@ public enum SmallProducts {
                     q &+= ap
                 }
                 store(s, ci + j, Swift.min(8, n &- j), beta)
-                j &+= 8
             }
-            i &+= 1
         }
     }
 
@@ -116,20 +152,19 @@ public enum SmallProducts {
             (beta == 0 ? s : L.multiplyAdd(s, beta, L.load(raw))).store(raw)
             return
         }
-        // A partial vector goes through a scratch line: c's lanes copied in
-        // (when beta is not 0), the vector result out, with Bytes.copy
-        // (element loops re-spilled the vector and tested beta per lane).
-        let bytes = lanes &* MemoryLayout<L.Scalar>.stride
+        // A partial vector goes to a scratch line once, then out with
+        // Bytes.copy, or element by element with beta c added. (Not c's lanes
+        // copied into the line and added as one vector: a wide load of
+        // several narrow stores just made cannot be forwarded from them, and
+        // waited for them at every store.)
         withUnsafeTemporaryAllocation(of: L.Scalar.self, capacity: 8) { line in
-            let t = UnsafeMutableRawPointer(line.baseAddress!)
+            let t = line.baseAddress!
+            s.store(UnsafeMutableRawPointer(t))
             if beta == 0 {
-                s.store(t)
+                Bytes.copy(raw, UnsafeRawPointer(t), lanes &* MemoryLayout<L.Scalar>.stride)
             } else {
-                L.zero().store(t)
-                Bytes.copy(t, UnsafeRawPointer(raw), bytes)
-                L.multiplyAdd(s, beta, L.load(t)).store(t)
+                for l in 0..<lanes { c[l] = t[l] + beta * c[l] }
             }
-            Bytes.copy(raw, UnsafeRawPointer(t), bytes)
         }
     }
 
