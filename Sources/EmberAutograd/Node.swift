@@ -56,78 +56,67 @@ public typealias BackwardFunction = (_ grad: Tensor, _ ctx: BackwardContext) thr
 /// makes no array; an array literal (`[gx, nil]`) or `Gradients(list)` works
 /// for any number.
 public struct Gradients: ExpressibleByArrayLiteral {
-    @usableFromInline var g0: Tensor?, g1: Tensor?, g2: Tensor?
-    @usableFromInline var more: [Tensor?]?
+    @usableFromInline var slots: InlineThree<Tensor>
+
     /// How many gradients (one per input of the op).
-    public let count: Int
+    public var count: Int { slots.count }
 
     /// None (an op without inputs; the engine's start value).
-    @inlinable public init() { count = 0 }
-    @inlinable public init(_ a: Tensor?) { (g0, count) = (a, 1) }
-    @inlinable public init(_ a: Tensor?, _ b: Tensor?) { (g0, g1, count) = (a, b, 2) }
-    @inlinable public init(_ a: Tensor?, _ b: Tensor?, _ c: Tensor?) { (g0, g1, g2, count) = (a, b, c, 3) }
+    @inlinable public init() { slots = InlineThree() }
+    @inlinable public init(_ a: Tensor?) { slots = InlineThree(a, nil, nil, count: 1) }
+    @inlinable public init(_ a: Tensor?, _ b: Tensor?) { slots = InlineThree(a, b, nil, count: 2) }
+    @inlinable public init(_ a: Tensor?, _ b: Tensor?, _ c: Tensor?) { slots = InlineThree(a, b, c, count: 3) }
 
     /// Any number of gradients.
-    public init(_ list: [Tensor?]) {
-        count = list.count
-        if count > 0 { g0 = list[0] }
-        if count > 1 { g1 = list[1] }
-        if count > 2 { g2 = list[2] }
-        if count > 3 { more = Array(list[3...]) }
-    }
+    public init(_ list: [Tensor?]) { slots = InlineThree(list) }
 
     @inlinable public init(arrayLiteral elements: Tensor?...) { self.init(elements) }
 
     /// The gradient for input `i` (nil for none).
-    public subscript(i: Int) -> Tensor? {
-        switch i {
-        case 0: g0
-        case 1: g1
-        case 2: g2
-        default: more![i - 3]
-        }
-    }
+    public subscript(i: Int) -> Tensor? { slots[i] }
 
     /// The gradients as an array.
-    public var list: [Tensor?] { (0..<count).map { self[$0] } }
+    public var list: [Tensor?] { (0..<count).map { slots[$0] } }
 
     /// Moves gradient `i` out (the engine hands each on once).
-    mutating func take(_ i: Int) -> Tensor? {
-        switch i {
-        case 0: g0.take()
-        case 1: g1.take()
-        case 2: g2.take()
-        default: more![i - 3].take()
-        }
-    }
+    mutating func take(_ i: Int) -> Tensor? { slots.take(i) }
 }
 
-/// A node's edges, one per input (nil for an input that needs no gradient):
-/// the first three in the node itself, any more in an array, so recording an
-/// op of up to three inputs allocates no edge list.
+/// Up to three optional references in the value itself, any more in an
+/// array: a node's edges and a backward function's gradients, so that an op
+/// of up to three inputs allocates no list for either.
 @usableFromInline
-struct Edges {
+struct InlineThree<Element: AnyObject> {
     // e0, e1 and e2 come first and in this order: `Node.forEachEdge` reads
     // them as pointers at offsets 0, 8 and 16.
-    @usableFromInline var e0: Node?, e1: Node?, e2: Node?
-    var more: ContiguousArray<Node?>?
-    @usableFromInline private(set) var count = 0
+    @usableFromInline var e0: Element?, e1: Element?, e2: Element?
+    @usableFromInline var more: ContiguousArray<Element?>?
+    @usableFromInline var count = 0
 
-    init() {}
+    @inlinable init() {}
 
-    mutating func append(_ edge: consuming Node?) {
+    /// The first `count` of a, b and c (the others nil).
+    @inlinable init(_ a: Element?, _ b: Element?, _ c: Element?, count: Int) {
+        (e0, e1, e2, self.count) = (a, b, c, count)
+    }
+
+    init(_ list: [Element?]) {
+        for x in list { append(x) }
+    }
+
+    mutating func append(_ x: consuming Element?) {
         switch count {
-        case 0: e0 = edge
-        case 1: e1 = edge
-        case 2: e2 = edge
+        case 0: e0 = x
+        case 1: e1 = x
+        case 2: e2 = x
         default:
             if more == nil { more = [] }
-            more!.append(edge)
+            more!.append(x)
         }
         count += 1
     }
 
-    @usableFromInline subscript(i: Int) -> Node? {
+    @usableFromInline subscript(i: Int) -> Element? {
         switch i {
         case 0: e0
         case 1: e1
@@ -136,8 +125,8 @@ struct Edges {
         }
     }
 
-    /// Moves edge `i` out, leaving nil.
-    mutating func take(_ i: Int) -> Node? {
+    /// Moves entry `i` out, leaving nil.
+    mutating func take(_ i: Int) -> Element? {
         switch i {
         case 0: e0.take()
         case 1: e1.take()
@@ -150,6 +139,9 @@ struct Edges {
         (e0, e1, e2, more, count) = (nil, nil, nil, nil, 0)
     }
 }
+
+/// A node's edges, one per input (nil for an input that needs no gradient).
+@usableFromInline typealias Edges = InlineThree<Node>
 
 /// The tensors a node saved: the first two in the node itself (tensor and
 /// version apart, so reading one is a load and a retain), more in an array.
