@@ -13,7 +13,6 @@ public protocol GemmLanes {
     /// acc + splat(a) * b.
     static func multiplyAdd(_ acc: Self, _ a: Scalar, _ b: Self) -> Self
     func store(_ p: UnsafeMutableRawPointer)
-    subscript(_ lane: Int) -> Scalar { get }
 }
 
 extension SIMD8: GemmLanes where Scalar == Float {
@@ -45,7 +44,6 @@ public struct DoubleLanes: GemmLanes {
         p.storeBytes(of: low, as: SIMD4<Double>.self)
         p.storeBytes(of: high, toByteOffset: 32, as: SIMD4<Double>.self)
     }
-    @inlinable @inline(__always) public subscript(_ lane: Int) -> Double { lane < 4 ? low[lane] : high[lane - 4] }
 }
 
 public enum SmallProducts {
