@@ -55,7 +55,7 @@ extension Optimizer {
 
 /// Contiguous elements as an update reads them: the first one's address and
 /// the count. What forEachGradient hands the optimizers rather than arrays:
-/// passing an NDArray copies its 241 bytes and retains its storage.
+/// passing an NDArray copies it and retains its storage.
 struct Elements {
     let base: UnsafeMutableRawPointer
     let count: Int

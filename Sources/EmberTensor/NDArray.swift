@@ -4,29 +4,74 @@ import Glibc
 /// in elements. Value semantics for the metadata; the storage is shared, so
 /// views (reshape, transpose, permute, expand) cost no copy. No autograd here.
 public struct NDArray {
+    // Layout: at most 128 bytes (115 today), so that LLVM copies an NDArray
+    // with a few vector moves instead of a call to memcpy -- every read of a
+    // tensor's array for a kernel call copies it. Shape and strides of up to
+    // `inlineRank` dimensions live in the value itself; more go to a shared
+    // immutable `WideLayout` (nil for the common case). `storage` must stay
+    // the first field: `Tensor.isSoleHolderOfStorage` reads it there.
     public var storage: Storage
-    public let dtype: DType
-    public let shape: Dims
-    public let strides: Dims
+    @usableFromInline let wide: WideLayout?
+    @usableFromInline let shape5: (Int, Int, Int, Int, Int)
+    @usableFromInline let strides5: (Int, Int, Int, Int, Int)
     public let offset: Int
     /// The number of elements (product of `shape`).
     public let count: Int
+    public let dtype: DType
+    @usableFromInline let rank: UInt8
     /// Whether the elements are laid out row-major without gaps (size-1 dims
     /// ignored, and an empty array always contiguous, as torch has it);
     /// computed once, as every kernel asks.
     public let isContiguous: Bool
 
+    /// The most dimensions kept inside the value (see the layout note above).
+    public static let inlineRank = 5
+
     /// A view; the caller guarantees that it stays inside the storage.
     @inlinable
     public init(storage: Storage, dtype: DType, shape: Dims, strides: Dims, offset: Int = 0) {
+        let count = shape.product
+        self.init(storage: storage, dtype: dtype, shape: shape, strides: strides, offset: offset, count: count,
+                  isContiguous: NDArray.layoutIsContiguous(shape, strides, count))
+    }
+
+    @inlinable
+    init(storage: Storage, dtype: DType, shape: Dims, strides: Dims, offset: Int, count: Int, isContiguous: Bool) {
         self.storage = storage
         self.dtype = dtype
-        self.shape = shape
-        self.strides = strides
         self.offset = offset
-        let count = shape.product
         self.count = count
-        self.isContiguous = NDArray.layoutIsContiguous(shape, strides, count)
+        self.isContiguous = isContiguous
+        self.rank = UInt8(truncatingIfNeeded: shape.length)
+        if shape.length <= NDArray.inlineRank {
+            wide = nil
+            shape5 = (shape.storage.0, shape.storage.1, shape.storage.2, shape.storage.3, shape.storage.4)
+            strides5 = (strides.storage.0, strides.storage.1, strides.storage.2, strides.storage.3, strides.storage.4)
+        } else {
+            wide = WideLayout(shape: shape, strides: strides)
+            shape5 = (0, 0, 0, 0, 0)
+            strides5 = (0, 0, 0, 0, 0)
+        }
+    }
+
+    /// The size of each dimension.
+    @inlinable @inline(__always) public var shape: Dims {
+        if let wide { return wide.shape }
+        var d = Dims()
+        d.length = Int(rank)
+        d.storage.0 = shape5.0; d.storage.1 = shape5.1; d.storage.2 = shape5.2
+        d.storage.3 = shape5.3; d.storage.4 = shape5.4
+        return d
+    }
+
+    /// The step, in elements, between neighbours along each dimension.
+    @inlinable @inline(__always) public var strides: Dims {
+        if let wide { return wide.strides }
+        var d = Dims()
+        d.length = Int(rank)
+        d.storage.0 = strides5.0; d.storage.1 = strides5.1; d.storage.2 = strides5.2
+        d.storage.3 = strides5.3; d.storage.4 = strides5.4
+        return d
     }
 
     @inlinable
@@ -43,16 +88,12 @@ public struct NDArray {
     /// Uninitialised contiguous memory for `shape`.
     public init(empty shape: Dims, dtype: DType) throws {
         let n = try Shapes.validate(shape, itemSize: dtype.itemSize)
-        self.storage = try Storage.allocate(byteCount: n * dtype.itemSize)
-        self.dtype = dtype
-        self.shape = shape
-        self.strides = Shapes.contiguousStrides(shape)
-        self.offset = 0
-        self.count = n
-        self.isContiguous = true  // row-major strides by construction
+        // Row-major strides by construction.
+        self.init(storage: try Storage.allocate(byteCount: n * dtype.itemSize), dtype: dtype, shape: shape,
+                  strides: Shapes.contiguousStrides(shape), offset: 0, count: n, isContiguous: true)
     }
 
-    @inlinable public var ndim: Int { shape.count }
+    @inlinable public var ndim: Int { Int(rank) }
 
     /// The first element's address.
     @inlinable public var rawPointer: UnsafeMutableRawPointer {
@@ -68,6 +109,17 @@ public struct NDArray {
 
     /// Whether two arrays may share memory (the same storage).
     @inlinable public func sharesStorage(with other: NDArray) -> Bool { storage === other.storage }
+}
+
+/// The shape and strides of an array of more than `NDArray.inlineRank`
+/// dimensions, shared by its copies.
+public final class WideLayout: Sendable {
+    public let shape: Dims
+    public let strides: Dims
+    @usableFromInline init(shape: Dims, strides: Dims) {
+        self.shape = shape
+        self.strides = strides
+    }
 }
 
 // MARK: - Element access (tests and scalar paths; kernels use pointers)

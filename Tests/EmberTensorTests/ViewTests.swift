@@ -36,6 +36,43 @@ final class ViewTests: XCTestCase {
         XCTAssertTrue(e.hasInternalOverlap)
     }
 
+    /// Shape and strides of up to `NDArray.inlineRank` dimensions are kept in
+    /// the value, more in a shared `WideLayout`: every rank reads back what
+    /// it was given, and views crossing the boundary (rank 5 <-> 6) keep
+    /// their elements. The value stays small enough to be copied inline.
+    func testLayoutsOfEveryRankAcrossTheInlineBoundary() throws {
+        XCTAssertLessThanOrEqual(MemoryLayout<NDArray>.size, 128)
+        for rank in 0...Dims.capacity {
+            let shape = Dims((0..<rank).map { $0 % 3 + 1 })  // 1, 2, 3, 1, 2, 3, ...
+            let a = try NDArray(empty: shape, dtype: .float64)
+            XCTAssertEqual(a.ndim, rank)
+            XCTAssertEqual(a.shape, shape, "rank \(rank)")
+            XCTAssertEqual(a.strides, Shapes.contiguousStrides(shape), "rank \(rank)")
+            XCTAssertEqual(a.count, shape.product)
+            XCTAssertTrue(a.isContiguous)
+            let copy = a
+            XCTAssertEqual(copy.shape, shape)
+        }
+        // 720 elements as rank 6 (wide), permuted, then down to rank 5 (inline) and back up.
+        let a = try arange(720, [2, 3, 4, 5, 3, 2])
+        let p = try a.permuted([5, 4, 3, 2, 1, 0])
+        XCTAssertEqual(p.shape, [2, 3, 5, 4, 3, 2])
+        XCTAssertEqual(p.strides, [1, 2, 6, 30, 120, 360])
+        XCTAssertFalse(p.isContiguous)
+        let expected: Double = 1 + 4 + 24 + 90 + 240 + 360  // index . strides
+        XCTAssertEqual(p.value(at: [1, 2, 4, 3, 2, 1]), expected)
+        let five = try p.contiguous().reshaped([6, 5, 4, 3, 2])
+        XCTAssertEqual(five.shape, [6, 5, 4, 3, 2])
+        XCTAssertEqual(five.strides, [120, 24, 6, 2, 1])
+        let six = try five.transposed(0, 4).reshaped([2, 3, 4, 5, 6, 1])
+        XCTAssertEqual(six.shape, [2, 3, 4, 5, 6, 1])
+        XCTAssertEqual(six.toDoubles(), try five.transposed(0, 4).contiguous().toDoubles())
+        XCTAssertEqual(five.toDoubles(), p.toDoubles())
+        // Element (i, 0, 0, 0, j) of the transpose is element (j, 0, 0, 0, i) of `five`.
+        let t = try five.transposed(0, 4)
+        XCTAssertEqual(t.value(at: [1, 0, 0, 0, 5]), five.value(at: [5, 0, 0, 0, 1]))
+    }
+
     func testReshapeOfTransposedCopiesWhenItMust() throws {
         let a = try arange(6, [2, 3])
         let t = try a.transposed(0, 1)          // [[0, 3], [1, 4], [2, 5]]

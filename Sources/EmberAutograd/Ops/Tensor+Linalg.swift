@@ -141,7 +141,7 @@ extension Tensor {
         }
         guard dtype.isFloatingPoint else { throw EmberError.dtype("linear: expected a floating input, got \(dtype)") }
         // The 2-D case reads the arrays where they are (a local copy of an
-        // NDArray is a 241-byte copy and a retain); other ranks go through (-1, in).
+        // NDArray is a copy and retains); other ranks go through (-1, in).
         let value = ndim == 2 ? try Kernels.linear(array, weight: weight.array, bias: bias?.array)
             : try Kernels.linear(array.reshaped([-1, inFeatures]), weight: weight.array, bias: bias?.array)
                 .reshaped(shape.droppingLast() + [outFeatures])

@@ -12,7 +12,7 @@ extension NDArray {
     /// Runs `body` on the first element of the values laid out contiguously:
     /// this array's own when it is contiguous, else a contiguous copy's.
     /// Unlike `contiguous()`, which returns self as a new value, the usual
-    /// case copies no array (241 bytes and a retain of its storage).
+    /// case copies no array (a retain of its storage, and of its wide layout's reference).
     @inlinable
     public func withContiguousElements<T: Element, R>(_: T.Type, _ body: (UnsafeMutablePointer<T>) throws -> R) throws -> R {
         if isContiguous { return try body(pointer(T.self)) }

@@ -91,8 +91,8 @@ extension Kernels {
 /// not), and whether BLAS should transpose it. `transposed` reads the
 /// array's last two dims swapped (a transposed view without making one).
 /// It keeps only the address of an array it does not copy (the caller holds
-/// the array for the call), not the array itself: copying the 241-byte
-/// NDArray and retaining its storage was most of a tiny product's overhead.
+/// the array for the call), not the array itself: copying the NDArray
+/// (then 241 bytes) and retaining its storage was most of a tiny product's overhead.
 struct MatrixOperand {
     /// The first element, of the array or of its copy.
     let base: UnsafeMutableRawPointer
