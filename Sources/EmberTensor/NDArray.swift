@@ -54,23 +54,25 @@ public struct NDArray {
         }
     }
 
-    /// The size of each dimension.
+    /// The size of each dimension. (Inlined, so that `a.shape[1]` is one load.)
     @inlinable @inline(__always) public var shape: Dims {
         if let wide { return wide.shape }
-        var d = Dims()
-        d.length = Int(rank)
-        d.storage.0 = shape5.0; d.storage.1 = shape5.1; d.storage.2 = shape5.2
-        d.storage.3 = shape5.3; d.storage.4 = shape5.4
-        return d
+        return NDArray.dims(shape5, rank)
     }
 
     /// The step, in elements, between neighbours along each dimension.
     @inlinable @inline(__always) public var strides: Dims {
         if let wide { return wide.strides }
+        return NDArray.dims(strides5, rank)
+    }
+
+    /// The first `rank` entries of an inline layout tuple.
+    @inlinable @inline(__always)
+    static func dims(_ entries: (Int, Int, Int, Int, Int), _ rank: UInt8) -> Dims {
         var d = Dims()
         d.length = Int(rank)
-        d.storage.0 = strides5.0; d.storage.1 = strides5.1; d.storage.2 = strides5.2
-        d.storage.3 = strides5.3; d.storage.4 = strides5.4
+        d.storage.0 = entries.0; d.storage.1 = entries.1; d.storage.2 = entries.2
+        d.storage.3 = entries.3; d.storage.4 = entries.4
         return d
     }
 
